@@ -16,7 +16,7 @@ from .op import Op, wants
 class LinearOp(Op):
     """``out = x @ W.T + b``.
 
-    Shapes: ``x`` (N, in), ``W`` (out, in), ``b`` (out,) -> ``out`` (N, out).
+    Shapes: ``x`` (N, in), ``W`` (out, in), ``b`` (out,) or None -> ``out`` (N, out).
     Backward: ``dx = dout @ W`` (N, in), ``dW = dout.T @ x`` (out, in), ``db = dout.sum(0)`` (out,).
     """
 
@@ -32,7 +32,8 @@ class LinearOp(Op):
         if x.dtype != W.dtype:
             raise TypeError(f"linear: input dtype {x.dtype} differs from weight dtype {W.dtype}")
         out = x @ W.T
-        out += b
+        if b is not None:
+            out += b
         return out, (x, W)
 
     def backward(self, dout, cache, needs=None):

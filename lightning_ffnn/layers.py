@@ -1,0 +1,121 @@
+"""``nn.Module`` layers whose forward and backward are the hand-written NumPy ops.
+
+Each module here has a native twin with the same parameters and the same maths:
+
+================================  =====================================
+NumPy-backed                      native twin
+================================  =====================================
+`NumpyLinear`                     ``nn.Linear`` (it *is* one: same parameters, names, state dict, init)
+`NumpyActivation("relu")`, ...    `torch_activation("relu")`, ...
+`NumpySoftmaxCrossEntropy`        ``nn.CrossEntropyLoss``
+`NumpyMSELoss`                    ``nn.MSELoss``
+`NumpyBCEWithLogitsLoss`          ``nn.BCEWithLogitsLoss``
+================================  =====================================
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from numpy_ops import activations as np_act
+from numpy_ops.layers import linear
+from numpy_ops.losses import bce_with_logits, mse, softmax_cross_entropy
+
+from .bridge import apply_op
+
+#: Activation names accepted everywhere (settings, CLI): numpy_ops' registry.
+ACTIVATION_NAMES = tuple(np_act.ACTIVATIONS)
+
+
+class NumpyLinear(nn.Linear):
+    """``nn.Linear`` whose forward and backward run `numpy_ops.layers.LinearOp`.
+
+    Subclassing keeps parameters (``weight`` (out, in), ``bias`` (out,)), their names, the state
+    dict and the default init identical to ``nn.Linear``, so checkpoints move between backends."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return apply_op(linear, x, self.weight, self.bias)
+
+
+class NumpyActivation(nn.Module):
+    """An activation from `numpy_ops.activations`, by name (``"leaky_relu"``, ``"gelu_tanh"``, ...)."""
+
+    def __init__(self, name: str, **kwargs):
+        super().__init__()
+        self.name, self.kwargs = name, kwargs
+        self.op = np_act.get_activation(name, **kwargs)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return apply_op(self.op, x)
+
+    def extra_repr(self) -> str:
+        return repr(self.op)
+
+
+class Swish(nn.Module):
+    """Native ``x * sigmoid(beta x)`` (``nn.SiLU`` is the beta = 1 case)."""
+
+    def __init__(self, beta: float = 1.0):
+        super().__init__()
+        self.beta = beta
+
+    def forward(self, x):
+        return x * torch.sigmoid(self.beta * x)
+
+
+def torch_activation(name: str, **kwargs) -> nn.Module:
+    """The native PyTorch module computing the same function as ``NumpyActivation(name, **kwargs)``."""
+    op = np_act.get_activation(name, **kwargs)  # validates the name and the arguments
+    if isinstance(op, np_act.Identity):
+        return nn.Identity()
+    if isinstance(op, np_act.Sigmoid):
+        return nn.Sigmoid()
+    if isinstance(op, np_act.Tanh):
+        return nn.Tanh()
+    if isinstance(op, np_act.ReLU):
+        return nn.ReLU()
+    if isinstance(op, np_act.LeakyReLU):
+        return nn.LeakyReLU(op.negative_slope)
+    if isinstance(op, np_act.ELU):
+        return nn.ELU(op.alpha)
+    if isinstance(op, np_act.Softplus):
+        return nn.Softplus()
+    if isinstance(op, np_act.Swish):
+        return nn.SiLU() if op.beta == 1.0 else Swish(op.beta)
+    if isinstance(op, np_act.GELU):
+        return nn.GELU(approximate=op.approximate)
+    raise ValueError(f"no native twin for activation {name!r}")
+
+
+class _NumpyLoss(nn.Module):
+    op = None
+
+    def forward(self, prediction: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        return apply_op(self.op, prediction, target)
+
+
+class NumpySoftmaxCrossEntropy(_NumpyLoss):
+    """Mean softmax cross-entropy from logits (N, C) and integer labels (N,) or one-hot (N, C)."""
+
+    op = softmax_cross_entropy
+
+
+class NumpyMSELoss(_NumpyLoss):
+    """Mean squared error over all elements."""
+
+    op = mse
+
+
+class NumpyBCEWithLogitsLoss(_NumpyLoss):
+    """Mean binary cross-entropy from logits."""
+
+    op = bce_with_logits
+
+
+LOSS_MODULES: dict[str, tuple[type[nn.Module], type[nn.Module]]] = {
+    # name: (NumPy-backed, native twin)
+    "softmax_cross_entropy": (NumpySoftmaxCrossEntropy, nn.CrossEntropyLoss),
+    "mse": (NumpyMSELoss, nn.MSELoss),
+    "bce_with_logits": (NumpyBCEWithLogitsLoss, nn.BCEWithLogitsLoss),
+}
