@@ -38,8 +38,9 @@ class Optimizer:
                                          for s in self.state]}
 
     def load_state_dict(self, sd: dict) -> None:
+        # Copy the arrays: the update works on the state in place, and must not alter the dict it was given.
         self.lr = sd["lr"]
-        self.state = [dict(s) for s in sd["state"]]
+        self.state = [{k: (v.copy() if isinstance(v, np.ndarray) else v) for k, v in s.items()} for s in sd["state"]]
 
 
 class SGD(Optimizer):
