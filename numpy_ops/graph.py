@@ -98,7 +98,7 @@ class Node:
             raise TypeError("Node ** Node is not supported: the exponent must be a constant number")
         return Node(self.value**p, parents=(self,), locals_=(p * self.value ** (p - 1),), op=f"**{p}")
 
-    # constant (op) node: turn the constant into a Node and reuse the rules above
+    # `2 * x` lands here (int cannot multiply a Node): wrap the constant and reuse the rules above
     def __radd__(self, other: Any) -> Node:
         return as_node(other) + self
 
