@@ -9,6 +9,7 @@ as the Lightning side does.
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -70,6 +71,22 @@ def train_step(net: Sequential, loss_op: Op, optimizer: Optimizer, xb: np.ndarra
     return float(loss)
 
 
+def _diverged(what: str, where: str, lr: float) -> FloatingPointError:
+    return FloatingPointError(f"{what} at {where}: training diverged; try a smaller learning rate (now {lr})")
+
+
+@contextmanager
+def _divergence_as_error(where: str, lr: float):
+    # A diverging run overflows (inf, then inf - inf = nan) before its loss stops being finite, often in
+    # the last step of an epoch, so the first overflow, not a later NumPy warning or a non-finite
+    # history entry, is what gets reported. The ops are written so that finite training never overflows.
+    try:
+        with np.errstate(over="raise", invalid="raise"):
+            yield
+    except FloatingPointError as e:
+        raise _diverged(f"numerical overflow ({e})", where, lr) from e
+
+
 def fit(
     net: Sequential,
     loss_op: Op,
@@ -103,16 +120,19 @@ def fit(
         order = batch_order(n, epoch, shuffle, seed)
         for start in range(0, n, batch_size):
             idx = order[start:start + batch_size]
-            loss = train_step(net, loss_op, optimizer, X[idx], y[idx])
+            where = f"epoch {epoch}, step starting at example {start}"
+            with _divergence_as_error(where, optimizer.lr):
+                loss = train_step(net, loss_op, optimizer, X[idx], y[idx])
             if not np.isfinite(loss):
-                raise FloatingPointError(
-                    f"loss became {loss} at epoch {epoch}, step starting at example {start}: "
-                    f"training diverged; try a smaller learning rate (now {optimizer.lr})"
-                )
+                raise _diverged(f"loss became {loss}", where, optimizer.lr)
         if (epoch + 1) % eval_every == 0 or epoch == epochs - 1:
             record = {"epoch": epoch}
             for name, (Xs, ys) in sets.items():
-                r = evaluate(net, loss_op, Xs, ys, metric)
+                where = f"epoch {epoch}, evaluating {name}"
+                with _divergence_as_error(where, optimizer.lr):
+                    r = evaluate(net, loss_op, Xs, ys, metric)
+                if not np.isfinite(r["loss"]):
+                    raise _diverged(f"loss became {r['loss']}", where, optimizer.lr)
                 record[f"{name}_loss"] = r["loss"]
                 if "metric" in r:
                     record[f"{name}_metric"] = r["metric"]
