@@ -61,7 +61,7 @@ def write_regression_standin(directory: str | PathLike[str], seed: int = 0, *, o
     if existing and not overwrite:
         raise FileExistsError(f"{existing[0]} exists; pass overwrite=True (--overwrite) to replace it")
     for (name, (x, y)), path in zip(make_regression_standin(seed).items(), paths):
-        np.savetxt(path, np.column_stack([x, y]), fmt="%.17g", delimiter=",", header="x,y", comments="")
+        np.savetxt(path, np.column_stack([x, y]), fmt="%.10g", delimiter=",", header="x,y", comments="")
     (directory / STANDIN_MARKER).write_text(
         f"These CSV files are the project's SYNTHETIC stand-in for the lab 3.3 files (seed {seed}):\n"
         "f(x) = 0.3 + 0.4x + 0.5 sin(2.7x) + 1.1/(1+x^2) + N(0, 0.1^2); train x~U[-3,3], valid x~U[-5,-3), "
