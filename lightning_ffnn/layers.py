@@ -80,7 +80,10 @@ def torch_activation(name: str, **kwargs) -> nn.Module:
     if isinstance(op, np_act.ELU):
         return nn.ELU(op.alpha)
     if isinstance(op, np_act.Softplus):
-        return nn.Softplus()
+        # nn.Softplus's default threshold=20 returns x itself above 20, 2e-9 off the exact softplus
+        # (and a derivative of 1 instead of sigmoid(x)). Above 40, e^-x is below float64 rounding, so the
+        # switch no longer shows, and exp(40) is still finite in float32.
+        return nn.Softplus(threshold=40.0)
     if isinstance(op, np_act.Swish):
         return nn.SiLU() if op.beta == 1.0 else Swish(op.beta)
     if isinstance(op, np_act.GELU):
