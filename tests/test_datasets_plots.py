@@ -1,0 +1,33 @@
+"""The data figures: built without pyplot, titled with letters, and saying SYNTHETIC when the data is."""
+
+from __future__ import annotations
+
+import numpy as np
+from matplotlib.figure import Figure
+
+from lightning_ffnn.datasets import LETTERS, make_flower, make_sine
+from lightning_ffnn.datasets.plots import ocr_samples_figure, points_2d_figure, scatter_1d_figure
+
+
+def test_ocr_grid_titles_are_the_letters_and_synthetic_is_said(tmp_path):
+    rng = np.random.default_rng(0)
+    X, y = rng.integers(0, 2, (50, 128)), rng.integers(0, 10, 50)
+    fig = ocr_samples_figure(X, y, n=10, seed=3, synthetic=True)
+    assert isinstance(fig, Figure) and "SYNTHETIC" in fig.get_suptitle()
+    titles = [ax.get_title() for ax in fig.axes if ax.images]
+    assert len(titles) == 10 and all(t.strip("'") in LETTERS for t in titles)
+    image = fig.axes[0].images[0].get_array()
+    assert image.shape == (16, 8)
+    fig.savefig(tmp_path / "ocr.png")
+    assert "SYNTHETIC" not in ocr_samples_figure(X, y).get_suptitle()
+
+
+def test_scatter_and_points_figures(tmp_path):
+    data = make_sine(50, 10)
+    fig = scatter_1d_figure(data, title="sine", synthetic=True)
+    assert "SYNTHETIC" in fig.axes[0].get_title() and len(fig.axes[0].collections) == 2
+    X, y = make_flower()
+    fig2 = points_2d_figure(X, y, title="flower")
+    assert len(fig2.axes[0].collections) == 2 and "SYNTHETIC" not in fig2.axes[0].get_title()
+    fig.savefig(tmp_path / "a.png")
+    fig2.savefig(tmp_path / "b.png")
