@@ -1,0 +1,106 @@
+"""The LightningCLI behind ``scripts/train.py``.
+
+``python scripts/train.py fit --config configs/ocr_small.yaml --model.backend numpy`` builds an
+`FFNNModule`, the datamodule named in the config, and a Trainer with the project's defaults:
+
+* TensorBoard logs in ``runs/<name>/version_<n>/`` (figures, ``results.json``, ``config.yaml`` there too);
+* checkpoints in ``runs/<name>/checkpoints/`` (``last.ckpt`` and the best by ``selection_loss``),
+  written atomically, so ``--ckpt_path last`` resumes the newest run of that config;
+* the gradient parity check on ``numpy``-backend runs (``--parity.every_n_steps``, ``--parity.tolerance``);
+* no sanity validation, no per-step logging, a progress bar that refreshes rarely: the data sets
+  are tiny, so Lightning's per-step costs would otherwise dominate;
+* ``model.dtype`` and ``model.seed`` are passed on to the datamodule (one setting, no mismatch).
+"""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+from lightning.pytorch.callbacks import LearningRateMonitor, ModelCheckpoint, TQDMProgressBar
+from lightning.pytorch.cli import LightningArgumentParser, LightningCLI
+
+from .atomic import AtomicCheckpointIO
+from .callbacks import GradientParityCheck, RunRecorder
+from .datamodules import ArrayDataModule
+from .models import FFNNModule
+
+RUNS_DIR = "runs"
+
+
+class EpochProgressBar(TQDMProgressBar):
+    """Lightning's tqdm bar without the per-epoch validation bars (each evaluation set is one batch)."""
+
+    def init_validation_tqdm(self):
+        bar = super().init_validation_tqdm()
+        bar.disable = True
+        return bar
+
+
+class FFNNCLI(LightningCLI):
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("trainer_defaults", {})
+        defaults = {
+            "max_epochs": 20,
+            "num_sanity_val_steps": 0,
+            "use_distributed_sampler": False,
+            "enable_model_summary": False,
+            "log_every_n_steps": 50,
+            "deterministic": True,
+            "plugins": [AtomicCheckpointIO()],
+            "logger": {"class_path": "lightning.pytorch.loggers.TensorBoardLogger",
+                       "init_args": {"save_dir": RUNS_DIR, "name": "default", "default_hp_metric": False}},
+        }
+        kwargs["trainer_defaults"] = {**defaults, **kwargs["trainer_defaults"]}
+        kwargs.setdefault("seed_everything_default", 0)
+        kwargs.setdefault("save_config_kwargs", {"overwrite": True})
+        kwargs.setdefault("parser_kwargs", {"parser_mode": "omegaconf"} if _has_omegaconf() else {})
+        super().__init__(FFNNModule, ArrayDataModule, *args, subclass_mode_data=True, **kwargs)
+
+    def add_arguments_to_parser(self, parser: LightningArgumentParser) -> None:
+        parser.link_arguments("model.dtype", "data.init_args.dtype")
+        parser.link_arguments("model.seed", "data.init_args.seed")
+        parser.add_lightning_class_args(ModelCheckpoint, "checkpoint")
+        parser.set_defaults({"checkpoint.monitor": "selection_loss", "checkpoint.mode": "min",
+                             "checkpoint.save_last": True, "checkpoint.filename": "best-{epoch}",
+                             "checkpoint.save_top_k": 1})
+        parser.add_lightning_class_args(GradientParityCheck, "parity")
+        parser.add_lightning_class_args(RunRecorder, "record")
+        parser.add_lightning_class_args(LearningRateMonitor, "lr_monitor")
+        parser.set_defaults({"lr_monitor.logging_interval": "epoch"})
+
+    def before_instantiate_classes(self) -> None:
+        config = self.config.get(self.subcommand, self.config) if self.subcommand else self.config
+        if config.get("checkpoint") is not None and not config["checkpoint"].get("dirpath"):
+            logger = config["trainer"].get("logger")
+            init = logger.get("init_args", {}) if isinstance(logger, dict) or hasattr(logger, "get") else {}
+            save_dir, name = init.get("save_dir", RUNS_DIR), init.get("name", "default")
+            config["checkpoint"]["dirpath"] = str(Path(save_dir) / name / "checkpoints")
+
+
+    def _instantiate_trainer(self, config, callbacks):
+        # The quiet progress bar, unless the user turned the bar off or brought their own.
+        if config.get("enable_progress_bar") is not False and not any(
+                isinstance(c, TQDMProgressBar) for c in [*callbacks, *(config.get("callbacks") or [])]):
+            callbacks = [*callbacks, EpochProgressBar(refresh_rate=50)]
+        return super()._instantiate_trainer(config, callbacks)
+
+
+def _has_omegaconf() -> bool:
+    try:
+        import omegaconf  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def quiet_known_warnings() -> None:
+    """Silence Lightning warnings a user cannot act on in these labs (each one narrowly, by text)."""
+    for text in (
+        r".*does not have many workers.*",          # in-memory batches: workers would only add cost
+        r".*The number of training batches.*",      # tiny sets have fewer batches than log_every_n_steps
+        r".*GPU available but not used.*",
+        r".*TPU available but not used.*",
+        r".*`isinstance\(treespec, LeafSpec\)` is deprecated.*",
+    ):
+        warnings.filterwarnings("ignore", message=text)

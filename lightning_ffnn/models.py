@@ -1,0 +1,175 @@
+"""The LightningModule ("system") that trains every lab's feed-forward network.
+
+One module for all labs, with a task switch: the network is a plain ``nn.Sequential`` from
+`lightning_ffnn.network.build_mlp`; this module owns the loss, the metrics, the logging and the
+optimizer. Settings are type-hinted so LightningCLI validates them as ``--model.*`` flags.
+
+Per-epoch metrics are computed after each training epoch with that epoch's final weights, over
+whole sets: the datamodule's validation loaders yield each evaluation set ("train", "test", ...)
+as one batch, so one forward pass per set gives its exact mean loss and accuracy / RMSE.
+Nothing is logged per training step, which keeps Lightning's per-step cost low.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import lightning as L
+import torch
+from torch import nn
+from torchmetrics.functional.classification import binary_accuracy, multiclass_accuracy
+
+from numpy_ops.init import INIT_SCHEMES
+
+from .layers import LOSS_MODULES
+from .network import build_mlp
+
+Task = Literal["classification", "regression", "binary"]
+ActivationName = Literal[
+    "sigmoid", "tanh", "relu", "leaky_relu", "elu", "softplus", "swish", "gelu", "gelu_tanh", "identity"
+]
+InitName = Literal[
+    "torch_default", "zeros", "uniform", "normal", "xavier_uniform", "xavier_normal", "kaiming_uniform",
+    "kaiming_normal",
+]
+assert set(InitName.__args__) == set(INIT_SCHEMES)
+
+LOSS_FOR_TASK = {"classification": "softmax_cross_entropy", "regression": "mse", "binary": "bce_with_logits"}
+DTYPES = {"float32": torch.float32, "float64": torch.float64}
+
+
+class DivergenceError(RuntimeError):
+    """Training produced a non-finite loss."""
+
+
+class FFNNModule(L.LightningModule):
+    """A feed-forward network trained on one of the labs' data sets.
+
+    Args:
+        backend: ``"torch"`` for native layers, ``"numpy"`` for the hand-written NumPy layers and loss.
+            Both have the same parameters, so a checkpoint of one loads into the other.
+        hidden_sizes: widths of the hidden layers (the labs use two); ``[]`` is a linear model.
+        activation: the hidden layers' activation (any of numpy_ops').
+        init: weight init; every scheme but ``torch_default`` sets biases to zero.
+        init_bounds: the (a, b) of the ``uniform`` init.
+        optimizer, lr, momentum, nesterov, weight_decay, betas: SGD or Adam, as in torch.optim.
+        dtype: the parameters' dtype (the datamodule serves the same, linked by the CLI).
+        seed: seeds the initial weights (and, through the CLI, the batch order).
+        task, input_dim, output_dim, class_names: taken from the datamodule when left unset.
+    """
+
+    def __init__(
+        self,
+        backend: Literal["torch", "numpy"] = "torch",
+        hidden_sizes: list[int] = (64, 64),
+        activation: ActivationName = "sigmoid",
+        init: InitName = "torch_default",
+        init_bounds: tuple[float, float] = (-0.1, 0.1),
+        optimizer: Literal["sgd", "adam"] = "sgd",
+        lr: float = 0.1,
+        momentum: float = 0.0,
+        nesterov: bool = False,
+        weight_decay: float = 0.0,
+        betas: tuple[float, float] = (0.9, 0.999),
+        dtype: Literal["float32", "float64"] = "float32",
+        seed: int = 0,
+        task: Task | None = None,
+        input_dim: int | None = None,
+        output_dim: int | None = None,
+        class_names: list[str] | None = None,
+    ):
+        super().__init__()
+        hidden_sizes = list(hidden_sizes)
+        if any(int(h) < 1 for h in hidden_sizes):
+            raise ValueError(f"model.hidden_sizes: every hidden layer needs at least 1 unit, got {hidden_sizes}")
+        if not lr > 0:
+            raise ValueError(f"model.lr: the learning rate must be > 0, got {lr}")
+        if momentum < 0 or weight_decay < 0:
+            raise ValueError(f"model.momentum and model.weight_decay must be >= 0, got {momentum}, {weight_decay}")
+        if init_bounds[0] >= init_bounds[1]:
+            raise ValueError(f"model.init_bounds: need a < b, got {tuple(init_bounds)}")
+        self.save_hyperparameters()
+        self.hparams.hidden_sizes = hidden_sizes
+        self.net: nn.Sequential | None = None
+        self.loss_fn: nn.Module | None = None
+        self.eval_set_names: list[str] = ["train"]
+        if task is not None and input_dim is not None and output_dim is not None:
+            self._build()
+
+    # -- construction -----------------------------------------------------------------------------
+    def _build(self) -> None:
+        hp = self.hparams
+        sizes = [hp.input_dim, *hp.hidden_sizes, hp.output_dim]
+        self.net = build_mlp(sizes, hp.activation, hp.backend, hp.init, hp.seed, DTYPES[hp.dtype],
+                             tuple(hp.init_bounds))
+        numpy_loss, torch_loss = LOSS_MODULES[LOSS_FOR_TASK[hp.task]]
+        self.loss_fn = numpy_loss() if hp.backend == "numpy" else torch_loss()
+
+    def setup(self, stage: str) -> None:
+        """Take the task and the shapes from the datamodule (set up before this hook runs)."""
+        dm = self.trainer.datamodule if self._trainer is not None else None
+        if dm is not None:
+            self.eval_set_names = list(dm.eval_set_names)
+            found = {"task": dm.task, "input_dim": dm.input_dim, "output_dim": dm.output_dim,
+                     "class_names": dm.class_names}
+            for key, value in found.items():
+                if self.hparams[key] is None:
+                    self.hparams[key] = value
+                elif self.hparams[key] != value:
+                    raise ValueError(f"model.{key} is {self.hparams[key]!r} but the data set has {value!r}")
+            if getattr(dm, "dtype", self.hparams.dtype) != self.hparams.dtype:
+                raise ValueError(f"model.dtype {self.hparams.dtype} differs from data.dtype {dm.dtype}")
+        if self.net is None:
+            if self.hparams.task is None:
+                raise ValueError("the model needs a task and input/output sizes: train it with a datamodule")
+            self._build()
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.net(x)
+
+    def configure_optimizers(self):
+        hp = self.hparams
+        if hp.optimizer == "adam":
+            return torch.optim.Adam(self.parameters(), lr=hp.lr, betas=tuple(hp.betas), weight_decay=hp.weight_decay)
+        return torch.optim.SGD(self.parameters(), lr=hp.lr, momentum=hp.momentum, nesterov=hp.nesterov,
+                               weight_decay=hp.weight_decay)
+
+    # -- steps ----------------------------------------------------------------------------------
+    def training_step(self, batch, batch_idx: int) -> torch.Tensor:
+        x, y = batch
+        loss = self.loss_fn(self.net(x), y)
+        if not torch.isfinite(loss):
+            raise DivergenceError(
+                f"the training loss became {loss.item()} at epoch {self.current_epoch}, step {batch_idx} "
+                f"(global step {self.global_step}): training diverged. Try a smaller learning rate "
+                f"(model.lr is {self.hparams.lr}). The last good checkpoint is kept in the run directory."
+            )
+        return loss
+
+    def evaluate(self, x: torch.Tensor, y: torch.Tensor) -> dict[str, torch.Tensor]:
+        """Loss and task metric of a whole set (in original units for regression)."""
+        out = self.net(x)
+        metrics = {"loss": self.loss_fn(out, y)}
+        task = self.hparams.task
+        if task == "classification":
+            metrics["accuracy"] = multiclass_accuracy(out, y, num_classes=self.hparams.output_dim, average="micro")
+        elif task == "binary":
+            metrics["accuracy"] = binary_accuracy(torch.sigmoid(out), y)
+        else:
+            scale = float(getattr(self.trainer.datamodule, "y_std", 1.0)) if self._trainer is not None else 1.0
+            metrics["rmse"] = torch.sqrt(torch.mean((out - y) ** 2)) * scale
+        return metrics
+
+    def validation_step(self, batch, batch_idx: int, dataloader_idx: int = 0) -> None:
+        name = self.eval_set_names[dataloader_idx]
+        for key, value in self.evaluate(*batch).items():
+            self.log(f"{name}/{key}", value, on_epoch=True, add_dataloader_idx=False, batch_size=len(batch[0]))
+            if name == ("val" if "val" in self.eval_set_names else "train") and key == "loss":
+                # The checkpoint callback keeps the best model by this key: the held-out "val" split when
+                # the datamodule has one, else the training loss (the test set never selects a model).
+                self.log("selection_loss", value, on_epoch=True, add_dataloader_idx=False)
+
+    def test_step(self, batch, batch_idx: int, dataloader_idx: int = 0) -> None:
+        name = self.eval_set_names[dataloader_idx]
+        for key, value in self.evaluate(*batch).items():
+            self.log(f"final/{name}/{key}", value, add_dataloader_idx=False, batch_size=len(batch[0]))
