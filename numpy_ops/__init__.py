@@ -15,6 +15,8 @@ Modules, in the order data flows through a network:
 * `network`     -- a small sequential container and an MLP builder
 * `train`       -- a minimal training loop
 * `gradcheck`   -- central-difference gradient checks
+* `graph`       -- a scalar/array computational-graph engine (lab 3.1's Jacobian)
+* `perceptron`, `polyfit` -- the perceptron rule; polynomial least squares and ridge
 """
 
 from .activations import ACTIVATIONS, Activation, get_activation
@@ -26,6 +28,10 @@ from .network import ActivationLayer, Linear, Sequential, mlp
 from .op import Op
 from .optim import OPTIMIZERS, SGD, Adam, Optimizer
 from .train import History, accuracy, fit
+from . import graph
+from .graph import Node, backward, jacobian, topological_order
+from .perceptron import PerceptronResult, fit_perceptron
+from .polyfit import design_matrix, fit_polynomial, rms_error
 
 __all__ = [
     "ACTIVATIONS", "Activation", "get_activation",
@@ -37,4 +43,7 @@ __all__ = [
     "Op",
     "OPTIMIZERS", "SGD", "Adam", "Optimizer",
     "History", "accuracy", "fit",
+    "graph", "Node", "backward", "jacobian", "topological_order",
+    "PerceptronResult", "fit_perceptron",
+    "design_matrix", "fit_polynomial", "rms_error",
 ]
