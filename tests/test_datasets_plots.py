@@ -31,3 +31,14 @@ def test_scatter_and_points_figures(tmp_path):
     assert len(fig2.axes[0].collections) == 2 and "SYNTHETIC" not in fig2.axes[0].get_title()
     fig.savefig(tmp_path / "a.png")
     fig2.savefig(tmp_path / "b.png")
+
+
+def test_datasets_package_never_imports_torch_or_lightning():
+    """The pure-NumPy labs import lightning_ffnn.datasets: it must not pull PyTorch in."""
+    import subprocess
+    import sys
+
+    code = ("import sys, lightning_ffnn.datasets, lightning_ffnn.datasets.plots, lightning_ffnn.datasets.synthetic_ocr;"
+            "bad = [m for m in ('torch', 'lightning') if m in sys.modules]; assert not bad, bad")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
