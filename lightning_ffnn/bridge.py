@@ -87,6 +87,11 @@ class NumpyOpFunction(torch.autograd.Function):
     def forward(op: Op, *inputs: torch.Tensor | None):
         arrays = tuple(to_numpy(t, f"{op.name} input {i}") for i, t in enumerate(inputs))
         out, cache = op.forward(*arrays)
+        if any(a is not None and np.may_share_memory(out, a) for a in arrays):
+            # An op may return its input (identity). A tensor built on that memory would be an alias
+            # autograd does not know about: an in-place change to it would silently alter the input
+            # behind the version check. One copy, only in that case, keeps the output independent.
+            out = out.copy()
         layout, new = _layout(cache, arrays, out)
         return (to_tensor(out), layout, *(to_tensor(c) for c in new))
 
