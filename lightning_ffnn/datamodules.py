@@ -67,7 +67,11 @@ class IndexBatchDataset(Dataset):
         return len(self.X)
 
     def __getitem__(self, index: Tensor | slice) -> tuple[Tensor, Tensor]:
-        return self.X[index], self.y[index]
+        if isinstance(index, slice):
+            return self.X[index], self.y[index]
+        # index_select, not X[index]: on torch 2.13 CPU advanced indexing of a 2-D tensor took 1-8 ms for a batch
+        # of 32 (measured here, on a loaded 2-core machine) against ~8 us for index_select.
+        return self.X.index_select(0, index), self.y.index_select(0, index)
 
 
 class EpochBatchSampler(Sampler[Tensor]):
