@@ -113,7 +113,7 @@ def test_numpy_linear_gradcheck_wide_layer_batch_one():
 @pytest.mark.parametrize("name", ACTIVATION_NAMES)
 def test_activation_gradcheck(name, batch, layout):
     act = NumpyActivation(name)
-    x = make_input(batch, 6, layout, seed=hash((name, batch)) % 1000)
+    x = make_input(batch, 6, layout, seed=10 * ACTIVATION_NAMES.index(name) + batch)
     _gradcheck(act, (x,), f"NumpyActivation({name!r}) on a {layout} ({batch}, 6) input")
 
 
