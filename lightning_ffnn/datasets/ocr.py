@@ -157,7 +157,7 @@ def load_ocr(size: str = "small", data_dir: str | PathLike[str] | None = None, *
     if named and not directory.is_dir():
         raise DataError(directory, f"OCR data directory ({how}) does not exist",
                         expected=f"a directory holding {train_path.name} and {test_path.name}",
-                        hint=f"Unset it to use the synthetic stand-in, or put the course handout's files there.")
+                        hint="Unset it to use the synthetic stand-in, or put the course handout's files there.")
     present = [p.is_file() for p in (train_path, test_path)]
     if all(present):
         X_train, y_train = read_ocr_csv(train_path)
