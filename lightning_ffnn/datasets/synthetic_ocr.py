@@ -8,8 +8,8 @@ shear and stroke width, and binarised on the handout's 16x8 grid, in the handout
 How, and why this way: each glyph outline is turned once into a signed distance field (SDF) on a fine grid in font
 units and cached. A sample is then a few array lookups: map the 16x8 grid (3x3 points per pixel) back through its
 random affine map into font units, read the SDF there, and call a point ink when it lies inside the outline grown
-by the stroke width. All samples go through one vectorised pass: the glyph table takes ~1 s once per process, then 10 000 letters
-another ~1 s (measured on the 2-core dev machine).
+by the stroke width. All samples go through one vectorised pass: the glyph table takes ~1 s once per process,
+then 10 000 letters another ~1 s (measured on the 2-core dev machine).
 """
 
 from __future__ import annotations
