@@ -38,6 +38,9 @@ from .threads import limit_blas_threads
 
 # NumPy's BLAS pool and torch's intra-op pool fight for the cores when tiny NumPy matmuls run inside
 # a torch training step; one BLAS thread removes the fight (figures in README, "Threads").
+# scipy (erf, for the exact GELU) brings a BLAS of its own: load it first so the limit covers it.
+import scipy.special  # noqa: E402, F401
+
 limit_blas_threads()
 
 

@@ -25,7 +25,7 @@ from lightning.pytorch.callbacks import Callback
 from . import plots
 from .atomic import atomic_write_text
 from .layers import LOSS_MODULES
-from .models import LOSS_FOR_TASK, FFNNModule
+from .models import DTYPES, LOSS_FOR_TASK, FFNNModule
 from .network import native_twin
 
 
@@ -203,7 +203,7 @@ class RunRecorder(Callback):
                                                            title=f"Test examples ({label})", synthetic=synthetic)
         elif hp.task == "regression" and dm.input_dim == 1:
             orig = {k: (dm.inverse_x(x).numpy(), dm.inverse_y(y).numpy()) for k, (x, y) in sets.items()}
-            dtype = pl_module.dtype
+            dtype = DTYPES[pl_module.hparams.dtype]
 
             def curve(grid: np.ndarray) -> np.ndarray:
                 xs = (torch.as_tensor(grid, dtype=dtype).reshape(-1, 1) - dm.x_mean) / dm.x_std
@@ -212,7 +212,7 @@ class RunRecorder(Callback):
             figs["fit"] = plots.fit_curve_figure(orig, curve, title=f"Fitted curve ({label})", synthetic=synthetic)
         elif hp.task == "binary" and dm.input_dim == 2:
             x, y = sets["train"]
-            dtype = pl_module.dtype
+            dtype = DTYPES[pl_module.hparams.dtype]
 
             def proba(points: np.ndarray) -> np.ndarray:
                 return 1 / (1 + np.exp(-predict(torch.as_tensor(points, dtype=dtype))))
@@ -237,7 +237,7 @@ class RunRecorder(Callback):
 def _predictor(pl_module: FFNNModule):
     def predict(x: torch.Tensor) -> np.ndarray:
         with torch.no_grad():
-            return pl_module.net(x.to(pl_module.dtype)).double().numpy()
+            return pl_module.net(x.to(DTYPES[pl_module.hparams.dtype])).double().numpy()
 
     return predict
 

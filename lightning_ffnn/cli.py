@@ -4,9 +4,11 @@
 `FFNNModule`, the datamodule named in the config, and a Trainer with the project's defaults:
 
 * TensorBoard logs in ``runs/<name>/version_<n>/`` (figures, ``results.json``, ``config.yaml`` there too);
-* checkpoints in ``runs/<name>/checkpoints/`` (``last.ckpt`` and the best by ``selection_loss``),
-  written atomically, so ``--ckpt_path last`` resumes the newest run of that config;
+* checkpoints in ``runs/<name>/version_<n>/checkpoints/`` (``last.ckpt`` and the best by
+  ``selection_loss``), written atomically; ``--ckpt_path last`` resumes the newest run of that config
+  in its own directory;
 * the gradient parity check on ``numpy``-backend runs (``--parity.every_n_steps``, ``--parity.tolerance``);
+* torch on one intra-op thread (``--torch_threads``) and NumPy's BLAS on one (`lightning_ffnn.threads`);
 * no sanity validation, no per-step logging, a progress bar that refreshes rarely: the data sets
   are tiny, so Lightning's per-step costs would otherwise dominate;
 * ``model.dtype`` and ``model.seed`` are passed on to the datamodule (one setting, no mismatch).
@@ -17,6 +19,7 @@ from __future__ import annotations
 import warnings
 from pathlib import Path
 
+import torch
 from lightning.pytorch.callbacks import LearningRateMonitor, ModelCheckpoint, TQDMProgressBar
 from lightning.pytorch.cli import LightningArgumentParser, LightningCLI
 
@@ -31,10 +34,17 @@ RUNS_DIR = "runs"
 class EpochProgressBar(TQDMProgressBar):
     """Lightning's tqdm bar without the per-epoch validation bars (each evaluation set is one batch)."""
 
-    def init_validation_tqdm(self):
-        bar = super().init_validation_tqdm()
-        bar.disable = True
-        return bar
+    def on_validation_start(self, trainer, pl_module) -> None:
+        pass
+
+    def on_validation_batch_start(self, *args, **kwargs) -> None:
+        pass
+
+    def on_validation_batch_end(self, *args, **kwargs) -> None:
+        pass
+
+    def on_validation_end(self, trainer, pl_module) -> None:
+        pass
 
 
 class FFNNCLI(LightningCLI):
@@ -58,6 +68,9 @@ class FFNNCLI(LightningCLI):
         super().__init__(FFNNModule, ArrayDataModule, *args, subclass_mode_data=True, **kwargs)
 
     def add_arguments_to_parser(self, parser: LightningArgumentParser) -> None:
+        parser.add_argument("--torch_threads", type=int, default=1,
+                            help="torch intra-op threads (0 = torch's default, one per core). These networks are "
+                                 "too small to gain from more than one; with more, a busy machine stalls every step.")
         parser.link_arguments("model.dtype", "data.init_args.dtype")
         parser.link_arguments("model.seed", "data.init_args.seed")
         parser.add_lightning_class_args(ModelCheckpoint, "checkpoint")
@@ -70,13 +83,29 @@ class FFNNCLI(LightningCLI):
         parser.set_defaults({"lr_monitor.logging_interval": "epoch"})
 
     def before_instantiate_classes(self) -> None:
-        config = self.config.get(self.subcommand, self.config) if self.subcommand else self.config
-        if config.get("checkpoint") is not None and not config["checkpoint"].get("dirpath"):
-            logger = config["trainer"].get("logger")
-            init = logger.get("init_args", {}) if isinstance(logger, dict) or hasattr(logger, "get") else {}
-            save_dir, name = init.get("save_dir", RUNS_DIR), init.get("name", "default")
-            config["checkpoint"]["dirpath"] = str(Path(save_dir) / name / "checkpoints")
-
+        """Apply ``--torch_threads``; make ``--ckpt_path last`` resume the newest run of this config, in that
+        run's own directory."""
+        config = self.config.get(self.subcommand) if self.subcommand else self.config
+        if config is None:
+            return
+        if config.get("torch_threads"):
+            torch.set_num_threads(config["torch_threads"])
+        if config.get("ckpt_path") != "last":
+            return
+        logger = config["trainer"].get("logger")
+        init = logger.get("init_args") if hasattr(logger, "get") else None
+        if init is None:
+            return
+        run_root = Path(init.get("save_dir") or RUNS_DIR) / (init.get("name") or "default")
+        found = sorted(run_root.glob("version_*/checkpoints/last.ckpt"), key=lambda p: p.stat().st_mtime)
+        if not found:
+            print(f"--ckpt_path last: no checkpoint under {run_root}/version_*/checkpoints/; starting a new run")
+            config["ckpt_path"] = None
+            return
+        last = found[-1]
+        init["version"] = last.parent.parent.name  # log into the same run directory
+        config["ckpt_path"] = str(last)
+        print(f"resuming from {last}")
 
     def _instantiate_trainer(self, config, callbacks):
         # The quiet progress bar, unless the user turned the bar off or brought their own.
