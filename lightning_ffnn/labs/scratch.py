@@ -116,7 +116,7 @@ def run_sine_lab(out_dir: str | Path | None = None, quick: bool = False, seeds: 
                  runs: tuple[RunConfig, ...] = SINE_RUNS) -> dict[str, Any]:
     """Fit y = 24 sin(3.2x) + 42 cos(2.3x) (1000 training, 100 test points, make_sine seed 0) with each run.
 
-    ``quick`` trains 150 epochs instead of 2000. Every run is trained once per seed; the figures show the first seed.
+    ``quick`` trains 400 epochs instead of 2000. Every run is trained once per seed; the figures show the first seed.
 
     Returns:
         ``{"results": [{"label", "seed", "train_mse", "test_mse", "initial_test_mse", "seconds", "history"}],
@@ -126,7 +126,7 @@ def run_sine_lab(out_dir: str | Path | None = None, quick: bool = False, seeds: 
     data = make_sine()
     (X, y), (X_test, y_test) = data["train"], data["test"]
     if quick:
-        runs = tuple(replace(r, epochs=150) for r in runs)
+        runs = tuple(replace(r, epochs=400) for r in runs)
     results, nets = [], {}
     for config in runs:
         x_mean, x_std = (X.mean(), X.std()) if config.standardise in ("x", "xy") else (0.0, 1.0)
@@ -354,8 +354,8 @@ def run_mnist_lab(out_dir: str | Path | None = None, quick: bool = False, kind: 
                   data_dir: str | Path | None = None, seed: int = 0) -> dict[str, Any]:
     """The report MLPs and the [784, 28, 10] exercise on MNIST (``kind="mnist"``) or Fashion-MNIST (``"fashion"``).
 
-    Pixels are scaled to [0, 1] and flattened; float32 throughout. ``quick`` trains on the first 2000 training
-    images for 1 epoch (GD: 20 steps) and tests on the first 1000 test images.
+    Pixels are scaled to [0, 1] and flattened; float32 throughout. ``quick`` trains on the first 5000 training
+    images for 2 epochs (GD: 10 steps) and tests on the first 1000 test images.
     Without the data files, returns ``{"skipped": "skipped: <how to get them>"}`` and trains nothing.
 
     Returns:
@@ -370,8 +370,8 @@ def run_mnist_lab(out_dir: str | Path | None = None, quick: bool = False, kind: 
                                 for im, lab in (data["train"], data["test"])]
     runs = MNIST_REPORT_RUNS + mnist_exercise_runs()
     if quick:
-        X, y, X_test, y_test = X[:2000], y[:2000], X_test[:1000], y_test[:1000]
-        runs = tuple(replace(r, epochs=20 if r.batch_size == 0 else 1) for r in runs)
+        X, y, X_test, y_test = X[:5000], y[:5000], X_test[:1000], y_test[:1000]
+        runs = tuple(replace(r, epochs=10 if r.batch_size == 0 else 2) for r in runs)
     acc, histories, seconds = {}, {}, {}
     for config in runs:
         every = max(1, config.epochs // 20) if config.batch_size == 0 else 1
