@@ -16,6 +16,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+import lightning.pytorch  # noqa: F401  (imported at collection: its log handler must not bind a test's capsys stream)
 import numpy as np
 import torch
 
