@@ -82,6 +82,13 @@ class FFNNCLI(LightningCLI):
         parser.add_lightning_class_args(LearningRateMonitor, "lr_monitor")
         parser.set_defaults({"lr_monitor.logging_interval": "epoch"})
 
+    def _parse_ckpt_path(self) -> None:
+        """Model settings come from the config and the command line, never silently from the checkpoint.
+
+        LightningCLI would overwrite ``--model.*`` with the hyper-parameters saved in a checkpoint given by
+        path (not with ``--ckpt_path last``, resolved later): ``--model.hidden_sizes`` would be ignored instead
+        of refused (see `FFNNModule.on_load_checkpoint`), and ``--model.backend`` could not switch backends."""
+
     def before_instantiate_classes(self) -> None:
         """Apply ``--torch_threads``; make ``--ckpt_path last`` resume the newest run of this config, in that
         run's own directory."""

@@ -127,6 +127,25 @@ class FFNNModule(L.LightningModule):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.net(x)
 
+    def on_load_checkpoint(self, checkpoint: dict) -> None:
+        """Refuse a checkpoint of a differently shaped network in one line that names the settings
+        (torch's own error is a page of "size mismatch for net.0.weight" from deep inside load_state_dict).
+        The backend may differ: both have the same parameters."""
+        saved = checkpoint.get("state_dict")
+        if saved is None or self.net is None:
+            return
+        mine = self.state_dict()
+        if {k: tuple(v.shape) for k, v in saved.items()} == {k: tuple(v.shape) for k, v in mine.items()}:
+            return
+        old = checkpoint.get("hyper_parameters") or {}
+        keys = ("hidden_sizes", "input_dim", "output_dim")
+        here = {k: list(v) if isinstance(v, (list, tuple)) else v for k, v in self.hparams.items() if k in keys}
+        there = {k: list(v) if isinstance(v, (list, tuple)) else v for k, v in old.items() if k in keys}
+        what = "; ".join(f"model.{k} is {here[k]} here but {there[k]} in the checkpoint"
+                         for k in keys if k in there and there[k] != here.get(k))
+        raise ValueError(f"the checkpoint holds a different network ({what or 'other layer shapes'}): resume with "
+                         "the checkpoint's settings, or start a new run without --ckpt_path")
+
     def configure_optimizers(self):
         hp = self.hparams
         if hp.optimizer == "adam":
