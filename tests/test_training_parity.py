@@ -1,0 +1,69 @@
+"""The in-training gradient parity check catches a wrong hand-written backward, and says so plainly."""
+
+from __future__ import annotations
+
+import pytest
+
+from numpy_ops.layers import LinearOp
+
+from helpers_training import fit_args, run_fit, run_main, skip_figures
+
+
+@pytest.fixture
+def wrong_linear_backward(monkeypatch):
+    """``LinearOp.backward`` with dW scaled by 1.01: a 1% error, far above float32 rounding."""
+    right = LinearOp.backward
+
+    def wrong(self, dout, cache, needs=None):
+        dx, dW, db = right(self, dout, cache, needs)
+        return dx, (None if dW is None else dW * 1.01), db
+
+    monkeypatch.setattr(LinearOp, "backward", wrong)
+
+
+def test_wrong_backward_stops_the_run_with_a_clear_message(wrong_linear_backward, tmp_path, capsys, monkeypatch):
+    skip_figures(monkeypatch)
+    code, out, err = run_main(fit_args("ocr_small", tmp_path, "--model.backend", "numpy",
+                                       "--trainer.max_epochs", "1"), capsys)
+    assert code == 1, err
+    message = err.strip().splitlines()[-1]
+    assert message.startswith("error: gradient parity check failed at epoch 0, global step 0: the hand-written "
+                              "NumPy gradient of '"), message
+    assert "weight' differs from autograd's by 0.01 (relative), above the tolerance 0.0001" in message, message
+    assert "Layers over tolerance: ['0.weight', '2.weight', '4.weight']" in message, message
+    assert message.endswith("A numpy_ops backward is wrong."), message
+    assert "Traceback (most recent call last)" not in err
+
+
+def test_wrong_backward_is_caught_in_float64_too(wrong_linear_backward, tmp_path, monkeypatch):
+    from lightning_ffnn.callbacks import GradientParityError
+
+    skip_figures(monkeypatch)
+    with pytest.raises(GradientParityError, match=r"above the tolerance 1e-09"):
+        run_fit("regression", tmp_path, "--model.backend", "numpy", "--model.dtype", "float64",
+                "--trainer.max_epochs", "1", "--parity.every_n_steps", "7")
+
+
+def test_torch_backend_is_not_checked(wrong_linear_backward, tmp_path, monkeypatch):
+    """The native backend never runs numpy_ops, so the broken op cannot show there (and no check runs)."""
+    skip_figures(monkeypatch)
+    results = run_fit("ocr_small", tmp_path, "--model.backend", "torch", "--trainer.max_epochs", "1")
+    assert len(results["epochs"]) == 1
+
+
+def test_right_backward_passes_every_step(tmp_path, monkeypatch):
+    from lightning_ffnn.callbacks import GradientParityCheck
+
+    skip_figures(monkeypatch)
+    seen = []
+    compare = GradientParityCheck.compare
+
+    def spy(self, pl_module, x, y):
+        seen.append(compare(self, pl_module, x, y))
+        return seen[-1]
+
+    monkeypatch.setattr(GradientParityCheck, "compare", spy)
+    run_fit("ocr_small", tmp_path, "--model.backend", "numpy", "--trainer.max_epochs", "1",
+            "--parity.every_n_steps", "1")
+    assert len(seen) == 5  # 500 examples in batches of 100
+    assert max(s["max"] for s in seen) < 1e-5, seen
