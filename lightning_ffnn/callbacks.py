@@ -189,7 +189,10 @@ class RunRecorder(Callback):
         if self.write_files:
             atomic_write_text(run_dir / "results.json", json.dumps(self.results, indent=2, allow_nan=True))
         if trainer.logger is not None:
-            trainer.logger.log_hyperparams(_flat_hparams(pl_module.hparams, dm), metrics=final)
+            # The HParams table's metrics under their own tags: Lightning logs them as scalars at step 0, which
+            # under the metrics' own names put a spurious final-value point at the start of every curve.
+            trainer.logger.log_hyperparams(_flat_hparams(pl_module.hparams, dm),
+                                           metrics={f"hp/{k}": v for k, v in final.items()})
         print(markdown_summary(self.results))
 
     # -- helpers -------------------------------------------------------------------------------
