@@ -329,15 +329,15 @@ def _flower_loss_figure(histories: dict) -> Figure:
 MNIST_REPORTED = {"784-16-16-16-16-10 ReLU, Adam": 0.9413, "784-256-256-10 ReLU, SGD": 0.926}
 MNIST_REPORT_RUNS = (
     RunConfig("784-16-16-16-16-10 ReLU, Adam", sizes=(784, 16, 16, 16, 16, 10), activation="relu",
-              optimizer="adam", lr=1e-3, batch_size=64, epochs=10, loss="softmax_cross_entropy", dtype="float32"),
+              optimizer="adam", lr=1e-3, batch_size=64, epochs=30, loss="softmax_cross_entropy", dtype="float32"),
     RunConfig("784-256-256-10 ReLU, SGD", sizes=(784, 256, 256, 10), activation="relu", optimizer="sgd", lr=0.1,
-              batch_size=64, epochs=8, loss="softmax_cross_entropy", dtype="float32"),
+              batch_size=64, epochs=4, loss="softmax_cross_entropy", dtype="float32"),
 )
 #: The exercise: [784, 28, 10] with three activations and three optimisers. GD is full batch, so one epoch is one
-#: step: its 200 steps are 200 passes over the data (far more compute than the 3 mini-batch epochs of SGD and
-#: Adam) but only 200 updates against their ~5600.
+#: step: its 100 steps are 100 passes over the data (far more compute than the 3 mini-batch epochs of SGD and
+#: Adam) but only 100 updates against their ~5600.
 MNIST_EXERCISE_OPTIMISERS = {
-    "GD": dict(optimizer="sgd", lr=0.5, batch_size=0, epochs=200),
+    "GD": dict(optimizer="sgd", lr=0.5, batch_size=0, epochs=100),
     "SGD": dict(optimizer="sgd", lr=0.1, batch_size=32, epochs=3),
     "Adam": dict(optimizer="adam", lr=1e-3, batch_size=32, epochs=3),
 }
