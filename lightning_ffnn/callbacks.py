@@ -50,7 +50,6 @@ class GradientParityCheck(Callback):
             raise ValueError(f"every_n_steps must be >= 1, got {every_n_steps}")
         self.every_n_steps = every_n_steps
         self.tolerance = tolerance
-        self._batch = None
         self._twin: torch.nn.Sequential | None = None
         self._twin_loss: torch.nn.Module | None = None
         self.last: dict[str, float] = {}
@@ -58,15 +57,12 @@ class GradientParityCheck(Callback):
     def _active(self, pl_module: L.LightningModule) -> bool:
         return isinstance(pl_module, FFNNModule) and pl_module.hparams.backend == "numpy"
 
-    def on_train_batch_start(self, trainer, pl_module, batch, batch_idx) -> None:
-        due = trainer.global_step % self.every_n_steps == 0 and self._active(pl_module)
-        self._batch = batch if due else None
-
     def on_before_optimizer_step(self, trainer, pl_module, optimizer) -> None:
-        if self._batch is None:
+        # Called once per optimizer step (also with several steps per training call); the model keeps the
+        # batch its gradients come from in `current_batch`.
+        if trainer.global_step % self.every_n_steps or not self._active(pl_module):
             return
-        x, y = self._batch
-        self._batch = None
+        x, y = pl_module.current_batch
         self.last = self.compare(pl_module, x, y)
         if trainer.logger is not None:
             trainer.logger.log_metrics({f"parity/{k}": v for k, v in self.last.items()}, step=trainer.global_step)
@@ -116,9 +112,10 @@ class GradientParityCheck(Callback):
 class RunRecorder(Callback):
     """Per-epoch metrics, TensorBoard images and figures, PNGs, ``results.json`` and a Markdown table."""
 
-    def __init__(self, n_samples: int = 10, n_predictions: int = 5, seed: int = 0, write_files: bool = True):
+    def __init__(self, n_samples: int = 10, n_predictions: int = 5, seed: int = 0, write_files: bool = True,
+                 print_summary: bool = True):
         self.n_samples, self.n_predictions, self.seed = n_samples, n_predictions, seed
-        self.write_files = write_files
+        self.write_files, self.print_summary = write_files, print_summary
         self.history: list[dict[str, float]] = []
         self.elapsed = 0.0
         self._t0: float | None = None
@@ -137,15 +134,15 @@ class RunRecorder(Callback):
 
     # -- hooks ---------------------------------------------------------------------------------
     def on_fit_start(self, trainer, pl_module) -> None:
-        self._t0 = time.perf_counter()
         dm = trainer.datamodule
-        if not trainer.is_global_zero or dm is None:
-            return
-        self._add_figure(trainer, "data/samples", dm.sample_figure())
-        if pl_module.hparams.task == "classification" and dm.input_dim == 128:
-            x, y = dm.eval_sets()["train"]
-            pick = np.random.default_rng(self.seed).choice(len(x), size=min(self.n_samples, len(x)), replace=False)
-            self._add_images(trainer, "data/train_samples", x[torch.as_tensor(pick)].reshape(-1, 1, 16, 8))
+        if trainer.is_global_zero and dm is not None:
+            self._add_figure(trainer, "data/samples", dm.sample_figure())
+            if pl_module.hparams.task == "classification" and dm.input_dim == 128:
+                x, y = dm.eval_sets()["train"]
+                pick = np.random.default_rng(self.seed).choice(len(x), size=min(self.n_samples, len(x)),
+                                                               replace=False)
+                self._add_images(trainer, "data/train_samples", x[torch.as_tensor(pick)].reshape(-1, 1, 16, 8))
+        self._t0 = time.perf_counter()  # wall time counts training, not the figures above
 
     def on_validation_epoch_end(self, trainer, pl_module) -> None:
         if trainer.sanity_checking:
@@ -193,7 +190,8 @@ class RunRecorder(Callback):
             # under the metrics' own names put a spurious final-value point at the start of every curve.
             trainer.logger.log_hyperparams(_flat_hparams(pl_module.hparams, dm),
                                            metrics={f"hp/{k}": v for k, v in final.items()})
-        print(markdown_summary(self.results))
+        if self.print_summary:
+            print(markdown_summary(self.results))
 
     # -- helpers -------------------------------------------------------------------------------
     def _figures(self, pl_module: FFNNModule, dm) -> dict[str, Any]:
@@ -213,12 +211,15 @@ class RunRecorder(Callback):
             figs["predictions"] = plots.predictions_figure(xs.numpy(), y[pick].numpy(), pred, hp.class_names,
                                                            title=f"Test examples ({label})", synthetic=synthetic)
         elif hp.task == "regression" and dm.input_dim == 1:
-            orig = {k: (dm.inverse_x(x).numpy(), dm.inverse_y(y).numpy()) for k, (x, y) in sets.items()}
+            # Sets a datamodule standardised are shown in original units; raw sets have no inverse_* at all.
+            inv_x, inv_y = (getattr(dm, name, lambda t: t) for name in ("inverse_x", "inverse_y"))
+            x_mean, x_std = getattr(dm, "x_mean", 0.0), getattr(dm, "x_std", 1.0)
+            orig = {k: (np.asarray(inv_x(x.numpy())), np.asarray(inv_y(y.numpy()))) for k, (x, y) in sets.items()}
             dtype = DTYPES[pl_module.hparams.dtype]
 
             def curve(grid: np.ndarray) -> np.ndarray:
-                xs = (torch.as_tensor(grid, dtype=dtype).reshape(-1, 1) - dm.x_mean) / dm.x_std
-                return dm.inverse_y(torch.as_tensor(predict(xs))).numpy()
+                xs = (torch.as_tensor(grid, dtype=dtype).reshape(-1, 1) - x_mean) / x_std
+                return np.asarray(inv_y(predict(xs)))
 
             figs["fit"] = plots.fit_curve_figure(orig, curve, title=f"Fitted curve ({label})", synthetic=synthetic)
         elif hp.task == "binary" and dm.input_dim == 2:

@@ -57,7 +57,6 @@ class FFNNCLI(LightningCLI):
             "enable_model_summary": False,
             "log_every_n_steps": 50,
             "deterministic": True,
-            "plugins": [AtomicCheckpointIO()],
             "logger": {"class_path": "lightning.pytorch.loggers.TensorBoardLogger",
                        "init_args": {"save_dir": RUNS_DIR, "name": "default", "default_hp_metric": False}},
         }
@@ -119,6 +118,8 @@ class FFNNCLI(LightningCLI):
         if config.get("enable_progress_bar") is not False and not any(
                 isinstance(c, TQDMProgressBar) for c in [*callbacks, *(config.get("callbacks") or [])]):
             callbacks = [*callbacks, EpochProgressBar(refresh_rate=50)]
+        if not config.get("plugins"):
+            config = {**config, "plugins": [AtomicCheckpointIO()]}  # crash-safe checkpoint writes
         return super()._instantiate_trainer(config, callbacks)
 
 
@@ -131,7 +132,11 @@ def _has_omegaconf() -> bool:
 
 
 def quiet_known_warnings() -> None:
-    """Silence Lightning warnings a user cannot act on in these labs (each one narrowly, by text)."""
+    """Silence Lightning warnings a user cannot act on in these labs (each one narrowly, by text), and its
+    start-up notices (no GPU/TPU here, advertising tips)."""
+    import logging
+
+    logging.getLogger("lightning.pytorch.utilities.rank_zero").setLevel(logging.WARNING)
     for text in (
         r".*does not have many workers.*",          # in-memory batches: workers would only add cost
         r".*The number of training batches.*",      # tiny sets have fewer batches than log_every_n_steps

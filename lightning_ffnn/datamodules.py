@@ -66,9 +66,11 @@ class IndexBatchDataset(Dataset):
     def __len__(self) -> int:
         return len(self.X)
 
-    def __getitem__(self, index: Tensor | slice) -> tuple[Tensor, Tensor]:
+    def __getitem__(self, index: Tensor | slice | list[Tensor]) -> tuple[Tensor, Tensor] | list[tuple[Tensor, Tensor]]:
         if isinstance(index, slice):
             return self.X[index], self.y[index]
+        if isinstance(index, list):  # a group of batches for one training call (see EpochBatchSampler.group)
+            return [self[i] for i in index]
         # index_select, not X[index]: on torch 2.13 CPU advanced indexing of a 2-D tensor took 1-8 ms for a batch
         # of 32 (measured here, on a loaded 2-core machine) against ~8 us for index_select.
         return self.X.index_select(0, index), self.y.index_select(0, index)
@@ -81,8 +83,10 @@ class EpochBatchSampler(Sampler[Tensor]):
     initialised torch.distributed group each rank keeps `perm[rank::world]` of the first world * (n // world).
     """
 
-    def __init__(self, n: int, batch_size: int, *, shuffle: bool = True, seed: int = 0, drop_last: bool = False):
+    def __init__(self, n: int, batch_size: int, *, shuffle: bool = True, seed: int = 0, drop_last: bool = False,
+                 group: int = 1):
         self.n, self.batch_size, self.shuffle, self.seed, self.drop_last = n, batch_size, shuffle, seed, drop_last
+        self.group = group  # > 1: yield lists of this many consecutive batches (several optimizer steps per call)
         self.epoch = 0
 
     def set_epoch(self, epoch: int) -> None:
@@ -108,12 +112,25 @@ class EpochBatchSampler(Sampler[Tensor]):
     def __iter__(self):
         order = self.epoch_indices()
         stop = len(order) - len(order) % self.batch_size if self.drop_last else len(order)
-        for start in range(0, stop, self.batch_size):
-            yield order[start : start + self.batch_size]
+        batches = (order[start : start + self.batch_size] for start in range(0, stop, self.batch_size))
+        if self.group == 1:
+            yield from batches
+            return
+        chunk = []
+        for b in batches:
+            chunk.append(b)
+            if len(chunk) == self.group:
+                yield chunk
+                chunk = []
+        if chunk:
+            yield chunk
 
-    def __len__(self) -> int:
+    def _n_batches(self) -> int:
         m = self.n // self._rank_world()[1]
         return m // self.batch_size if self.drop_last else math.ceil(m / self.batch_size)
+
+    def __len__(self) -> int:
+        return math.ceil(self._n_batches() / self.group)
 
 
 class _WholeSetSampler(Sampler[slice]):
@@ -201,9 +218,13 @@ class ArrayDataModule(L.LightningDataModule):
         self._sets = sets
         self.eval_set_names = list(sets)
 
+    #: Batches per training call; the model sets it (FFNNModule.steps_per_call) before asking for the loader.
+    steps_per_call: int = 1
+
     def train_dataloader(self) -> DataLoader:
         X, y = self._require("train")
-        sampler = EpochBatchSampler(len(X), self.batch_size, shuffle=self.shuffle, seed=self.seed)
+        sampler = EpochBatchSampler(len(X), self.batch_size, shuffle=self.shuffle, seed=self.seed,
+                                    group=self.steps_per_call)
         return self._loader(IndexBatchDataset(X, y), sampler)
 
     def val_dataloader(self) -> list[DataLoader]:

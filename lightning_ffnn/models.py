@@ -56,6 +56,9 @@ class FFNNModule(L.LightningModule):
         dtype: the parameters' dtype (the datamodule serves the same, linked by the CLI).
         seed: seeds the initial weights (and, through the CLI, the batch order).
         task, input_dim, output_dim, class_names: taken from the datamodule when left unset.
+        steps_per_call: optimizer steps per Lightning training call (one per batch of a group the datamodule
+            serves). The same batches, in the same order, give the same weights as 1; more amortises
+            Lightning's per-call cost over tiny steps (batch size 1). Single-process only.
     """
 
     def __init__(
@@ -77,6 +80,7 @@ class FFNNModule(L.LightningModule):
         input_dim: int | None = None,
         output_dim: int | None = None,
         class_names: list[str] | None = None,
+        steps_per_call: int = 1,
     ):
         super().__init__()
         hidden_sizes = list(hidden_sizes)
@@ -86,12 +90,18 @@ class FFNNModule(L.LightningModule):
             raise ValueError(f"model.lr: the learning rate must be > 0, got {lr}")
         if momentum < 0 or weight_decay < 0:
             raise ValueError(f"model.momentum and model.weight_decay must be >= 0, got {momentum}, {weight_decay}")
+        if steps_per_call < 1:
+            raise ValueError(f"model.steps_per_call must be >= 1, got {steps_per_call}")
         if init_bounds[0] >= init_bounds[1]:
             raise ValueError(f"model.init_bounds: need a < b, got {tuple(init_bounds)}")
         self.save_hyperparameters()
         self.hparams.hidden_sizes = hidden_sizes
         self.net: nn.Sequential | None = None
         self.loss_fn: nn.Module | None = None
+        # steps_per_call > 1: each training call gets a group of that many batches and makes one optimizer
+        # step per batch (manual optimization), so Lightning's per-call cost is paid once per group.
+        self.automatic_optimization = steps_per_call == 1
+        self.current_batch: tuple[torch.Tensor, torch.Tensor] | None = None  # the batch being stepped on
         self.eval_set_names: list[str] = ["train"]
         if task is not None and input_dim is not None and output_dim is not None:
             self._build()
@@ -119,6 +129,10 @@ class FFNNModule(L.LightningModule):
                     raise ValueError(f"model.{key} is {self.hparams[key]!r} but the data set has {value!r}")
             if getattr(dm, "dtype", self.hparams.dtype) != self.hparams.dtype:
                 raise ValueError(f"model.dtype {self.hparams.dtype} differs from data.dtype {dm.dtype}")
+            dm.steps_per_call = self.hparams.steps_per_call
+        if self.hparams.steps_per_call > 1 and self._trainer is not None and self.trainer.world_size > 1:
+            raise ValueError("model.steps_per_call > 1 runs several backward passes per call, which distributed "
+                             "training cannot synchronise; use model.steps_per_call 1 with more than one device")
         if self.net is None:
             if self.hparams.task is None:
                 raise ValueError("the model needs a task and input/output sizes: train it with a datamodule")
@@ -154,12 +168,23 @@ class FFNNModule(L.LightningModule):
                                weight_decay=hp.weight_decay)
 
     # -- steps ----------------------------------------------------------------------------------
-    def training_step(self, batch, batch_idx: int) -> torch.Tensor:
+    def training_step(self, batch, batch_idx: int) -> torch.Tensor | None:
+        if self.automatic_optimization:
+            return self._batch_loss(batch, batch_idx)
+        opt = self.optimizers()
+        for i, group_batch in enumerate(batch):
+            opt.zero_grad()
+            self.manual_backward(self._batch_loss(group_batch, batch_idx * self.hparams.steps_per_call + i))
+            opt.step()
+        return None
+
+    def _batch_loss(self, batch, step_in_epoch: int) -> torch.Tensor:
+        self.current_batch = batch
         x, y = batch
         loss = self.loss_fn(self.net(x), y)
         if not torch.isfinite(loss):
             raise DivergenceError(
-                f"the training loss became {loss.item()} at epoch {self.current_epoch}, step {batch_idx} "
+                f"the training loss became {loss.item()} at epoch {self.current_epoch}, step {step_in_epoch} "
                 f"(global step {self.global_step}): training diverged. Try a smaller learning rate "
                 f"(model.lr is {self.hparams.lr}). The last good checkpoint is kept in the run directory."
             )
