@@ -34,7 +34,11 @@ def run_cli(args: list[str]):
     from lightning_ffnn.callbacks import RunRecorder
     from lightning_ffnn.cli import FFNNCLI
 
-    cli = FFNNCLI(args=args)
+    argv, sys.argv = sys.argv, sys.argv[:1]  # `args` is the whole command line; the process's own is not
+    try:
+        cli = FFNNCLI(args=args)
+    finally:
+        sys.argv = argv
     recorder = next((c for c in cli.trainer.callbacks if isinstance(c, RunRecorder)), None)
     return recorder.results if recorder is not None else None
 
