@@ -91,6 +91,14 @@ class GradientParityCheck(Callback):
                 p_twin.copy_(p)
         twin.zero_grad(set_to_none=True)
         self._twin_loss(twin(x), y).backward()
+        dist = torch.distributed
+        if dist.is_available() and dist.is_initialized() and dist.get_world_size() > 1:
+            # Under DDP the model's gradients are already averaged over the ranks' batches: average the twin's
+            # the same way (every rank checks at the same step, so this collective call is matched).
+            for p_twin in twin.parameters():
+                if p_twin.grad is not None:
+                    dist.all_reduce(p_twin.grad)
+                    p_twin.grad /= dist.get_world_size()
         pairs = [(name, p.grad, p_twin.grad) for (name, p), p_twin in zip(net.named_parameters(), twin.parameters())
                  if p.grad is not None]
         # The scale is the largest gradient of the layer (weight and bias together), not of each parameter:
@@ -158,10 +166,12 @@ class RunRecorder(Callback):
     def on_fit_end(self, trainer, pl_module) -> None:
         self.elapsed += self._running()
         self._t0 = None
+        # Under DDP trainer.log_dir broadcasts rank 0's directory: every rank must ask, or rank 0 waits for a
+        # rank that has already returned, and the run dies at its very end.
+        run_dir = Path(trainer.log_dir or trainer.default_root_dir)
         if not trainer.is_global_zero or not self.history:
             return
         dm = trainer.datamodule
-        run_dir = Path(trainer.log_dir or trainer.default_root_dir)
         figures = self._figures(pl_module, dm)
         for name, fig in figures.items():
             self._add_figure(trainer, f"figures/{name}", fig)

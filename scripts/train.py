@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+import warnings
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -34,11 +35,11 @@ def run_cli(args: list[str]):
     from lightning_ffnn.callbacks import RunRecorder
     from lightning_ffnn.cli import FFNNCLI
 
-    argv, sys.argv = sys.argv, sys.argv[:1]  # `args` is the whole command line; the process's own is not
-    try:
+    # LightningCLI warns when it gets `args` and the process has a command line too; here `args` is that command
+    # line (or lab 3.2's). sys.argv itself must stay as it is: DDP starts the other ranks by re-running it.
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=r"LightningCLI's args parameter is intended")
         cli = FFNNCLI(args=args)
-    finally:
-        sys.argv = argv
     recorder = next((c for c in cli.trainer.callbacks if isinstance(c, RunRecorder)), None)
     return recorder.results if recorder is not None else None
 
