@@ -1,6 +1,6 @@
 """Measure how NumPy's BLAS threads and torch's intra-op threads interact in a NumPy-backed step.
 
-    python scripts/bench_threads.py [--steps 300] [--repeats 5]
+    python scripts/bench_threads.py [--steps 300] [--repeats 5] [--busy 1]
 
 Times one training step (forward, loss, backward, SGD update; batch 100, float32) of a
 128-64-64-10 sigmoid network in a plain torch loop, for the native layers and for the NumPy-backed
@@ -50,6 +50,8 @@ SETTINGS = {
     "numpy layers, no thread limit": ("numpy", False, 0),
     "numpy layers, BLAS limited to 1 (library default)": ("numpy", True, 0),
     "numpy layers, torch limited to 1 instead": ("numpy", False, 1),
+    "native layers, torch 1 thread (CLI default)": ("torch", True, 1),
+    "numpy layers, BLAS 1 + torch 1 (CLI default)": ("numpy", True, 1),
 }
 
 
@@ -73,10 +75,21 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=300)
     parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--busy", type=int, default=0,
+                        help="run this many CPU-spinning processes meanwhile (a machine doing other work)")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         return child(args.child, args.steps)
+    hogs = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(args.busy)]
+    try:
+        measure(args)
+    finally:
+        for h in hogs:
+            h.kill()
+
+
+def measure(args) -> None:
     times: dict[str, list[float]] = {k: [] for k in SETTINGS}
     seen: dict[str, dict] = {}
     for _ in range(args.repeats):  # interleaved, so machine drift hits every setting alike
@@ -85,7 +98,8 @@ def main() -> None:
                                  check=True, capture_output=True, text=True).stdout
             seen[name] = json.loads(out.strip().splitlines()[-1])
             times[name].append(seen[name]["ms"])
-    print(f"{os.cpu_count()} cores; {args.steps} steps x {args.repeats} fresh processes per setting\n")
+    print(f"{os.cpu_count()} cores, {args.busy} busy process(es) beside; {args.steps} steps x {args.repeats} "
+          f"fresh processes per setting\n")
     print("| setting | BLAS threads | torch threads | ms/step median | min | max |\n|---|---|---|---|---|---|")
     for name, ts in times.items():
         print(f"| {name} | {seen[name]['blas']} | {seen[name]['torch']} | {statistics.median(ts):.3f} "
