@@ -2,7 +2,8 @@
 that was never interrupted ends: the same per-epoch metrics and the same final weights (same seed, CPU).
 
 End to end: a real ``scripts/train.py`` subprocess, a real SIGKILL from outside, for both backends. The kill lands
-mid-epoch: the test waits until two epochs have been checkpointed, then half an epoch more. Both
+mid-epoch: the test waits until two epochs have been checkpointed, then half an epoch more (on a busy
+machine it sometimes lands in the next checkpoint write instead, which must be survivable too). Both
 backends run at once, to pay the subprocess start-up (~8 s here) once.
 """
 
@@ -83,7 +84,9 @@ def test_sigkill_mid_epoch_then_resume_equals_uninterrupted_run(tmp_path, monkey
         assert not (run_dir(run.root, "resume") / "results.json").exists(), f"{tag}: the run finished before the kill"
         killed_at = torch.load(run.last_ckpt, weights_only=False)["epoch"]
         assert 1 <= killed_at < EPOCHS - 1, f"{tag}: the kill should land mid-run, last checkpoint is of epoch {killed_at}"
-        assert not list(run.last_ckpt.parent.glob(".*.tmp")), f"{tag}: a killed write left a temporary file behind"
+        # The kill may land in a checkpoint write: then a hidden temporary file stays, never a truncated .ckpt.
+        for ckpt in run.last_ckpt.parent.glob("*.ckpt"):
+            torch.load(ckpt, weights_only=False)
 
         monkeypatch.chdir(run.root)
         resumed = run_fit("ocr_small", run.root, *SETTINGS, "--model.backend", run.backend, "--ckpt_path", "last")
