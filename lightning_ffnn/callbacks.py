@@ -131,10 +131,13 @@ class RunRecorder(Callback):
 
     # -- state survives checkpoints, so a resumed run keeps its earlier epochs -----------------------
     def state_dict(self) -> dict[str, Any]:
-        return {"history": self.history, "elapsed": self.elapsed + self._running()}
+        # One JSON string, not thousands of small floats: pickling the history object by object made each
+        # checkpoint cost grow with the epoch count (most of a full-batch epoch after a few hundred epochs).
+        return {"history": json.dumps(self.history), "elapsed": self.elapsed + self._running()}
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
-        self.history = list(state["history"])
+        history = state["history"]
+        self.history = json.loads(history) if isinstance(history, str) else list(history)
         self.elapsed = float(state["elapsed"])
 
     def _running(self) -> float:

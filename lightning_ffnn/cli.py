@@ -141,6 +141,7 @@ def quiet_known_warnings() -> None:
         r".*does not have many workers.*",          # in-memory batches: workers would only add cost
         r".*The number of training batches.*",      # tiny sets have fewer batches than log_every_n_steps
         r".*GPU available but not used.*",
+        r"It is recommended to use `self.log\(.*sync_dist=True",  # under DDP every rank evaluates whole sets
         r".*TPU available but not used.*",
         r".*`isinstance\(treespec, LeafSpec\)` is deprecated.*",
     ):

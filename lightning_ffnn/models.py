@@ -15,6 +15,7 @@ from __future__ import annotations
 from typing import Literal
 
 import lightning as L
+from lightning.pytorch.utilities import rank_zero_info
 import torch
 from torch import nn
 from torchmetrics.functional.classification import binary_accuracy, multiclass_accuracy
@@ -100,6 +101,7 @@ class FFNNModule(L.LightningModule):
         self.loss_fn: nn.Module | None = None
         # steps_per_call > 1: each training call gets a group of that many batches and makes one optimizer
         # step per batch (manual optimization), so Lightning's per-call cost is paid once per group.
+        self.steps_per_call = steps_per_call  # the one in use (1 under DDP, see setup)
         self.automatic_optimization = steps_per_call == 1
         self.current_batch: tuple[torch.Tensor, torch.Tensor] | None = None  # the batch being stepped on
         self.eval_set_names: list[str] = ["train"]
@@ -129,10 +131,15 @@ class FFNNModule(L.LightningModule):
                     raise ValueError(f"model.{key} is {self.hparams[key]!r} but the data set has {value!r}")
             if getattr(dm, "dtype", self.hparams.dtype) != self.hparams.dtype:
                 raise ValueError(f"model.dtype {self.hparams.dtype} differs from data.dtype {dm.dtype}")
-            dm.steps_per_call = self.hparams.steps_per_call
-        if self.hparams.steps_per_call > 1 and self._trainer is not None and self.trainer.world_size > 1:
-            raise ValueError("model.steps_per_call > 1 runs several backward passes per call, which distributed "
-                             "training cannot synchronise; use model.steps_per_call 1 with more than one device")
+        if self.steps_per_call > 1 and self._trainer is not None and self.trainer.world_size > 1:
+            # Several backward passes per call cannot be synchronised by DDP (one backward per forward):
+            # fall back to one step per call, which gives the same batches and updates.
+            rank_zero_info("model.steps_per_call > 1 is single-process only: using 1 step per call under "
+                           f"{type(self.trainer.strategy).__name__}")
+            self.steps_per_call = 1
+            self.automatic_optimization = True
+        if dm is not None:
+            dm.steps_per_call = self.steps_per_call
         if self.net is None:
             if self.hparams.task is None:
                 raise ValueError("the model needs a task and input/output sizes: train it with a datamodule")
@@ -174,7 +181,7 @@ class FFNNModule(L.LightningModule):
         opt = self.optimizers()
         for i, group_batch in enumerate(batch):
             opt.zero_grad()
-            self.manual_backward(self._batch_loss(group_batch, batch_idx * self.hparams.steps_per_call + i))
+            self.manual_backward(self._batch_loss(group_batch, batch_idx * self.steps_per_call + i))
             opt.step()
         return None
 

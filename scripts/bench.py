@@ -293,6 +293,7 @@ def main() -> None:
                                                          "data/ocr/, or the synthetic stand-in)")
     parser.add_argument("--json", default="bench_results/bench.json", help="where to write the JSON results")
     parser.add_argument("--case", help="run only the full-mode cases whose name contains this text")
+    parser.add_argument("--epochs", type=int, help="override every case's number of epochs")
     parser.add_argument("--no_memory", action="store_true", help="skip the per-path peak-memory pass")
     parser.add_argument("--_memory", help=argparse.SUPPRESS)
     parser.add_argument("--_case", help=argparse.SUPPRESS)
@@ -317,6 +318,8 @@ def main() -> None:
         repeats = args.repeats
     else:
         cases, repeats = FULL_CASES, args.repeats
+    if args.epochs:
+        cases = [Case(**{**asdict(c), "epochs": args.epochs}) for c in cases]
     t0 = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="ffnn-bench-") as workdir:
         results = []

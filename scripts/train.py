@@ -82,6 +82,7 @@ def main(argv: list[str]) -> int:
     from lightning_ffnn.cli import quiet_known_warnings
     from lightning_ffnn.datasets.errors import DataError
     from lightning_ffnn.models import DivergenceError
+    from lightning.fabric.utilities.exceptions import MisconfigurationException
 
     quiet_known_warnings()
     try:
@@ -92,8 +93,11 @@ def main(argv: list[str]) -> int:
     except (DataError, DivergenceError, GradientParityError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
-    except ValueError as exc:
+    except (ValueError, MisconfigurationException) as exc:
         print(f"error: invalid setting: {exc}", file=sys.stderr)
+        return 2
+    except FileNotFoundError as exc:  # e.g. --ckpt_path naming no file
+        print(f"error: file not found: {exc.filename or exc}", file=sys.stderr)
         return 2
     return 0
 
