@@ -2,7 +2,9 @@
 
 Run from the repository root (after ``make setup``)::
 
-    python scripts/report.py --quick                        # CI-sized budgets, well under a minute
+    python scripts/report.py --quick                        # CI-sized budgets, well under a minute; MNIST,
+                                                            # Fashion-MNIST and the Lightning toy runs only
+                                                            # when named (--only mnist fashion toys)
     python scripts/report.py                                # the labs' own budgets (minutes)
     python scripts/report.py --data_dir /path/to/ocr        # the handout's OCR files (else $LIGHTNING_FFNN_OCR_DIR,
                                                             # data/ocr/, else a SYNTHETIC stand-in, said in bold)

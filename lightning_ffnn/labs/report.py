@@ -29,6 +29,8 @@ from typing import Any
 
 from matplotlib.figure import Figure
 
+from .classic import markdown_table as _md_table
+
 REPO = Path(__file__).resolve().parents[2]
 CONFIGS = REPO / "configs"
 OCR_SIZES = ("small", "medium", "large")
@@ -141,8 +143,8 @@ def _epochs(opts: Options, config: str) -> int | None:
     return QUICK_EPOCHS.get(config, 2) if opts.quick else None
 
 
-def _run_kind(results: dict[str, Any], generated: bool = False) -> str:
-    return "generated" if generated else "synthetic" if results["is_synthetic"] else "real"
+def _run_kind(results: dict[str, Any]) -> str:
+    return "synthetic" if results["is_synthetic"] else "real"
 
 
 def _run_settings_table(runs: dict[str, dict[str, Any]]) -> str:
@@ -159,12 +161,6 @@ def _run_settings_table(runs: dict[str, dict[str, Any]]) -> str:
 def _commands(runs: dict[str, dict[str, Any]], section: Section) -> None:
     section.add("To rerun (each run's full settings are in `config.yaml` in its run directory):")
     section.code("\n".join(r["command"] for r in runs.values()))
-
-
-def _md_table(header: list[str], rows: list[list[Any]]) -> str:
-    from .classic import markdown_table
-
-    return markdown_table(header, rows)
 
 
 def _metric(final: dict[str, float], key: str, percent: bool = False) -> str:
@@ -328,8 +324,7 @@ def _scratch_mnist(kind: str) -> Callable[[Section, Options], None]:
         from . import scratch
 
         name = {"mnist": "MNIST", "fashion": "Fashion-MNIST"}[kind]
-        if opts.quick and not (opts.only and kind in opts.only):
-            s.add(f"Not run in --quick mode (it trains 11 networks); run the full report, or `--quick --only {kind}`.")
+        if _skipped_in_quick(s, opts, kind, "it trains 11 networks"):
             return
         out = scratch.run_mnist_lab(quick=opts.quick, kind=kind)
         if "skipped" in out:
@@ -344,6 +339,14 @@ def _scratch_mnist(kind: str) -> Callable[[Section, Options], None]:
         _scratch_figures(s, out, {f"{kind}_curves": "Test accuracy per epoch."})
 
     return run
+
+
+def _skipped_in_quick(s: Section, opts: Options, key: str, why: str) -> bool:
+    """In --quick mode, the slow parts run only when named in --only; otherwise the section says how to run them."""
+    if opts.quick and not (opts.only and key in opts.only):
+        s.add(f"Not run in --quick mode ({why}): run the full report, or add `--only {key}`.")
+        return True
+    return False
 
 
 # ---- 5. classic labs ----
@@ -391,6 +394,8 @@ TOY_CONFIGS = ("sine_sgd", "sine_adam", "xor", "flower")
 
 
 def lightning_toys(s: Section, opts: Options) -> None:
+    if _skipped_in_quick(s, opts, "toys", "it trains 4 Lightning runs, about 2-3 s of setup each"):
+        return
     s.add("The configs `configs/{sine_sgd,sine_adam,xor,flower}.yaml`: the networks of section 4 trained by "
           "Lightning with the hand-written NumPy layers (`--model.backend numpy`)"
           + (", 2 epochs each in --quick mode." if opts.quick else ", each config's own budget.")
