@@ -159,7 +159,7 @@ class RunRecorder(Callback):
         if trainer.sanity_checking:
             return
         record = {"epoch": trainer.current_epoch, "step": trainer.global_step}
-        record.update({k: float(v) for k, v in trainer.callback_metrics.items() if "/" in k and "final/" not in k})
+        record.update(pl_module.epoch_metrics)
         record["lr"] = float(trainer.optimizers[0].param_groups[0]["lr"]) if trainer.optimizers else float("nan")
         if self.history and self.history[-1]["epoch"] == record["epoch"]:
             self.history[-1] = record
