@@ -40,7 +40,9 @@ class GradientParityCheck(Callback):
     Logs ``parity/{param}`` (max |g_numpy - g_torch| / the largest |g_torch| of the same layer) and
     ``parity/max`` to the logger,
     and stops the run with `GradientParityError` when a difference passes ``tolerance`` (default:
-    1e-4 in float32, 1e-9 in float64; both far above rounding, far below a wrong formula).
+    1e-3 in float32, 1e-9 in float64; both far above rounding, far below a wrong formula: a gradient off by
+    1% reads 1e-2. Float32 needs the room: 1.7e-4 was seen after 10,000 correct steps of the sine lab, whose
+    raw targets of +-66 make gradients that largely cancel).
     Runs with the ``torch`` backend are left alone. Cost: one extra forward/backward of a small
     network every N steps.
     """
@@ -66,7 +68,7 @@ class GradientParityCheck(Callback):
         self.last = self.compare(pl_module, x, y)
         if trainer.logger is not None:
             trainer.logger.log_metrics({f"parity/{k}": v for k, v in self.last.items()}, step=trainer.global_step)
-        tol = self.tolerance if self.tolerance is not None else (1e-9 if x.dtype == torch.float64 else 1e-4)
+        tol = self.tolerance if self.tolerance is not None else (1e-9 if x.dtype == torch.float64 else 1e-3)
         bad = {k: v for k, v in self.last.items() if k != "max" and not v <= tol}
         if bad:
             worst = max(bad, key=lambda k: bad[k] if math.isfinite(bad[k]) else math.inf)

@@ -29,7 +29,7 @@ def test_wrong_backward_stops_the_run_with_a_clear_message(wrong_linear_backward
     message = err.strip().splitlines()[-1]
     assert message.startswith("error: gradient parity check failed at epoch 0, global step 0: the hand-written "
                               "NumPy gradient of '"), message
-    assert "weight' differs from autograd's by 0.01 (relative), above the tolerance 0.0001" in message, message
+    assert "weight' differs from autograd's by 0.01 (relative), above the tolerance 0.001" in message, message
     assert "Layers over tolerance: ['0.weight', '2.weight', '4.weight']" in message, message
     assert message.endswith("A numpy_ops backward is wrong."), message
     assert "Traceback (most recent call last)" not in err
