@@ -123,6 +123,19 @@ class FFNNCLI(LightningCLI):
         return super()._instantiate_trainer(config, callbacks)
 
 
+def run(args: list[str]) -> dict | None:
+    """Run one command as ``scripts/train.py`` does (``args`` is its command line); return the run's record
+    (`RunRecorder.results`: settings, per-epoch and final metrics, data source, wall time), or None when
+    nothing was fitted (``--print_config``)."""
+    # LightningCLI warns when it gets `args` while the process has a command line too; here `args` is the
+    # command line that counts. sys.argv itself must stay as it is: DDP starts the other ranks by re-running it.
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=r"LightningCLI's args parameter is intended")
+        cli = FFNNCLI(args=args)
+    recorder = next((c for c in cli.trainer.callbacks if isinstance(c, RunRecorder)), None)
+    return recorder.results if recorder is not None else None
+
+
 def _has_omegaconf() -> bool:
     try:
         import omegaconf  # noqa: F401

@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import math
 import warnings
-from pathlib import Path
 from typing import Literal
 
 import lightning as L

@@ -8,8 +8,6 @@ NumPy network and ``torch.nn.Linear`` unchanged.
 
 from __future__ import annotations
 
-import numpy as np
-
 from .op import Op, wants
 
 

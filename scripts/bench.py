@@ -184,8 +184,7 @@ def path_c(case: Case, X, y, Xt, yt, _run_dir) -> float:
 # -- (d, e, f) Lightning, as scripts/train.py runs it ---------------------------------------------------------------
 def lightning_path(backend: str, parity: bool):
     def run(case: Case, X, y, Xt, yt, run_dir) -> float:
-        from lightning_ffnn.callbacks import RunRecorder
-        from lightning_ffnn.cli import FFNNCLI
+        from lightning_ffnn.cli import run as run_training
 
         config = "ocr_large.yaml" if case.data == "ocr" else "regression.yaml"
         args = ["fit", "--config", str(REPO / "configs" / config),
@@ -200,10 +199,9 @@ def lightning_path(backend: str, parity: bool):
                 args += ["--data.init_args.data_dir", BENCH_DATA_DIR]
         if not parity:
             args += ["--parity.every_n_steps", str(10**9)]
-        cli = FFNNCLI(args=args)
-        recorder = next(c for c in cli.trainer.callbacks if isinstance(c, RunRecorder))
-        run.last_wall = recorder.results["wall_time_s"]
-        return recorder.results["final"]["train/loss"]
+        results = run_training(args)
+        run.last_wall = results["wall_time_s"]
+        return results["final"]["train/loss"]
 
     return run
 
@@ -275,7 +273,6 @@ def markdown(results: list[dict], memory: dict[str, float] | None, header: str) 
     lines = [header, "", "| case | steps | " + " | ".join(f"({k}) {v}" for k, v in PATHS.items())
              + " | b/a | d/c | e/d | f/e |", "|---" * (len(PATHS) + 6) + "|"]
     for r in results:
-        c = r["case"]
         ms = " | ".join(f"{r['ms_per_step'][k]:.3f}" for k in PATHS)
         ratios = " | ".join(f"{r['ratios'][k]:.2f}" for k in ("b/a", "d/c", "e/d", "f/e"))
         lines.append(f"| {r['name']} | {r['steps']} | {ms} | {ratios} |")

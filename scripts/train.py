@@ -23,7 +23,6 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-import warnings
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -32,16 +31,9 @@ LAB32_SIZES = ("small", "medium", "large")
 
 def run_cli(args: list[str]):
     """Run one LightningCLI command; return the run's results dict (None if it did not fit)."""
-    from lightning_ffnn.callbacks import RunRecorder
-    from lightning_ffnn.cli import FFNNCLI
+    from lightning_ffnn.cli import run
 
-    # LightningCLI warns when it gets `args` and the process has a command line too; here `args` is that command
-    # line (or lab 3.2's). sys.argv itself must stay as it is: DDP starts the other ranks by re-running it.
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message=r"LightningCLI's args parameter is intended")
-        cli = FFNNCLI(args=args)
-    recorder = next((c for c in cli.trainer.callbacks if isinstance(c, RunRecorder)), None)
-    return recorder.results if recorder is not None else None
+    return run(args)
 
 
 def lab32(argv: list[str]) -> None:

@@ -20,7 +20,6 @@ import shutil
 import subprocess
 import time
 import traceback
-import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -118,8 +117,7 @@ def fit_config(opts: Options, config: str, name: str, backend: str | None = None
 
     Returns the run's `RunRecorder` results, plus ``command`` (how to rerun it from the repository root).
     """
-    from ..callbacks import RunRecorder
-    from ..cli import FFNNCLI
+    from ..cli import run
 
     args = ["--trainer.logger.init_args.save_dir", str(opts.out_dir / "runs"), "--trainer.logger.init_args.name",
             name, "--trainer.enable_progress_bar", "false"]
@@ -128,14 +126,10 @@ def fit_config(opts: Options, config: str, name: str, backend: str | None = None
     if epochs:  # evaluate every epoch: a config's check_val_every_n_epoch may exceed the shorter budget
         args += ["--trainer.max_epochs", str(epochs), "--trainer.check_val_every_n_epoch", "1"]
     args += list(extra)
-    with warnings.catch_warnings():
-        # The report's own sys.argv is not meant for this CLI; Lightning warns when both exist.
-        warnings.filterwarnings("ignore", message=r".*LightningCLI's args parameter is intended")
-        cli = FFNNCLI(args=["fit", "--config", str(CONFIGS / f"{config}.yaml"), *args])
-    recorder = next(c for c in cli.trainer.callbacks if isinstance(c, RunRecorder))
-    if recorder.results is None:
+    results = run(["fit", "--config", str(CONFIGS / f"{config}.yaml"), *args])
+    if results is None:
         raise RuntimeError(f"the run of configs/{config}.yaml recorded no epoch (max_epochs 0?)")
-    return {**recorder.results,
+    return {**results,
             "command": shlex.join(["python", "scripts/train.py", "fit", "--config", f"configs/{config}.yaml", *args])}
 
 
