@@ -63,7 +63,6 @@ class FFNNCLI(LightningCLI):
         kwargs["trainer_defaults"] = {**defaults, **kwargs["trainer_defaults"]}
         kwargs.setdefault("seed_everything_default", 0)
         kwargs.setdefault("save_config_kwargs", {"overwrite": True})
-        kwargs.setdefault("parser_kwargs", {"parser_mode": "omegaconf"} if _has_omegaconf() else {})
         super().__init__(FFNNModule, ArrayDataModule, *args, subclass_mode_data=True, **kwargs)
 
     def add_arguments_to_parser(self, parser: LightningArgumentParser) -> None:
@@ -134,14 +133,6 @@ def run(args: list[str]) -> dict | None:
         cli = FFNNCLI(args=args)
     recorder = next((c for c in cli.trainer.callbacks if isinstance(c, RunRecorder)), None)
     return recorder.results if recorder is not None else None
-
-
-def _has_omegaconf() -> bool:
-    try:
-        import omegaconf  # noqa: F401
-    except ImportError:
-        return False
-    return True
 
 
 def quiet_known_warnings() -> None:

@@ -37,7 +37,6 @@ from torch.utils.data import DataLoader, Dataset, Sampler
 from lightning_ffnn.datasets import (
     LETTERS,
     SIZES,
-    Standardiser,
     lab_splits,
     load_mnist,
     load_ocr,
@@ -350,6 +349,7 @@ class RegressionDataModule(ArrayDataModule):
         super().__init__(batch_size=batch_size, shuffle=shuffle, seed=seed, dtype=dtype)
         self.data_dir, self.standin_seed = data_dir, standin_seed
         self.x_mean = self.x_std = self.y_mean = self.y_std = float("nan")
+        self._x_scaler = self._y_scaler = None  # set by setup()
         self.save_hyperparameters()
 
     def _load(self):
@@ -365,10 +365,10 @@ class RegressionDataModule(ArrayDataModule):
         }
 
     def inverse_x(self, t):
-        return Standardiser(self.x_mean, self.x_std).inverse(t)
+        return self._x_scaler.inverse(t)
 
     def inverse_y(self, t):
-        return Standardiser(self.y_mean, self.y_std).inverse(t)
+        return self._y_scaler.inverse(t)
 
     def sample_figure(self) -> Figure:
         splits = {name: tuple(self.inverse_x(X.numpy()) if i == 0 else self.inverse_y(X.numpy())

@@ -183,7 +183,7 @@ def path_c(case: Case, X, y, Xt, yt, _run_dir) -> float:
 
 # -- (d, e, f) Lightning, as scripts/train.py runs it ---------------------------------------------------------------
 def lightning_path(backend: str, parity: bool):
-    def run(case: Case, X, y, Xt, yt, run_dir) -> float:
+    def run(case: Case, X, y, Xt, yt, run_dir) -> tuple[float, float]:
         from lightning_ffnn.cli import run as run_training
 
         config = "ocr_large.yaml" if case.data == "ocr" else "regression.yaml"
@@ -200,8 +200,7 @@ def lightning_path(backend: str, parity: bool):
         if not parity:
             args += ["--parity.every_n_steps", str(10**9)]
         results = run_training(args)
-        run.last_wall = results["wall_time_s"]
-        return results["final"]["train/loss"]
+        return results["final"]["train/loss"], results["wall_time_s"]
 
     return run
 
@@ -222,9 +221,10 @@ def time_path(key: str, case: Case, data, run_dir: str) -> tuple[float, float]:
     """(seconds, final training loss). Lightning paths report their fit time (first to last epoch hook,
     evaluation and checkpoints included; Trainer construction excluded)."""
     t0 = time.perf_counter()
-    loss = RUNNERS[key](case, *data[:4], run_dir)
+    out = RUNNERS[key](case, *data[:4], run_dir)
     seconds = time.perf_counter() - t0
-    return (getattr(RUNNERS[key], "last_wall", seconds) if key in "def" else seconds), loss
+    loss, seconds = out if isinstance(out, tuple) else (out, seconds)
+    return seconds, loss
 
 
 # -- driver ------------------------------------------------------------------------------------------------------

@@ -78,7 +78,8 @@ def main(argv: list[str]) -> int:
 
     quiet_known_warnings()
     try:
-        if argv and not argv[0].startswith("-") or any(a in ("-h", "--help", "--print_config") for a in argv[:1]):
+        # A subcommand ("fit", ...) or the CLI's own help goes to LightningCLI; anything else is lab 3.2's options.
+        if argv and (not argv[0].startswith("-") or argv[0] in ("-h", "--help", "--print_config")):
             run_cli(argv)
         else:
             lab32(argv)
