@@ -4,7 +4,7 @@ One generic adapter, `NumpyOpFunction`, serves every op (linear, activations, lo
 fused network), because every op keeps the same contract::
 
     out, cache = op.forward(*arrays)          # NumPy in, NumPy out
-    grads      = op.backward(dout, cache, needs)
+    grads      = op.backward(dout, cache)
 
 How a call flows:
 
@@ -17,8 +17,8 @@ How a call flows:
    tensors (so in-place changes between forward and backward are caught by autograd's version
    check), the output, and the extras. No compute happens there.
 3. ``backward`` (``@once_differentiable``: the NumPy code is not itself differentiable, so double
-   backward is not supported and says so) rebuilds the cache, calls ``op.backward`` with
-   ``ctx.needs_input_grad`` so unneeded gradients are never computed, and returns tensors of each
+   backward is not supported and says so) rebuilds the cache, calls ``op.backward``, keeps the
+   gradients autograd asked for (``ctx.needs_input_grad``) and returns them as tensors of each
    input's dtype.
 
 The NumPy backend is CPU only: a CUDA tensor raises a clear error instead of being copied.
@@ -128,7 +128,7 @@ class NumpyOpFunction(torch.autograd.Function):
             return (None,) * (n + 1)
         cache = tuple(t.numpy() for t in ctx.saved_tensors)
         needs = tuple(ctx.needs_input_grad[1:])
-        grads = ctx.op.backward(to_numpy(grad_out, f"{ctx.op.name} gradient"), cache, needs)
+        grads = ctx.op.backward(to_numpy(grad_out, f"{ctx.op.name} gradient"), cache)
         result: list[torch.Tensor | None] = [None]
         for i, (g, want, dtype) in enumerate(zip(grads, needs, ctx.input_dtypes)):
             if not want or g is None:

@@ -7,10 +7,15 @@ NumPy-backed                      native twin
 ================================  =====================================
 `NumpyLinear`                     ``nn.Linear`` (it *is* one: same parameters, names, state dict, init)
 `NumpyActivation("relu")`, ...    `torch_activation("relu")`, ...
+`NumpyFlatten`                    ``nn.Flatten``
 `NumpySoftmaxCrossEntropy`        ``nn.CrossEntropyLoss``
 `NumpyMSELoss`                    ``nn.MSELoss``
 `NumpyBCEWithLogitsLoss`          ``nn.BCEWithLogitsLoss``
 ================================  =====================================
+
+Every NumPy-backed layer module has ``native()``, its twin with the same settings (`native_twin`
+copies the weights). `numpy_module` / `torch_module` build one layer of a network spec
+(`numpy_ops.spec`) for each backend; a new kind of layer adds one entry to `MODULES`.
 """
 
 from __future__ import annotations
@@ -19,8 +24,10 @@ import torch
 from torch import nn
 
 from numpy_ops import activations as np_act
+from numpy_ops import spec as S
 from numpy_ops.layers import linear
 from numpy_ops.losses import bce_with_logits, mse, softmax_cross_entropy
+from numpy_ops.reshape import flatten
 
 from .bridge import apply_op
 
@@ -37,6 +44,9 @@ class NumpyLinear(nn.Linear):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return apply_op(linear, x, self.weight, self.bias)
 
+    def native(self) -> nn.Linear:
+        return nn.Linear(self.in_features, self.out_features, dtype=self.weight.dtype, device=self.weight.device)
+
 
 class NumpyActivation(nn.Module):
     """An activation from `numpy_ops.activations`, by name (``"leaky_relu"``, ``"gelu_tanh"``, ...)."""
@@ -49,8 +59,21 @@ class NumpyActivation(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return apply_op(self.op, x)
 
+    def native(self) -> nn.Module:
+        return torch_activation(self.name, **self.kwargs)
+
     def extra_repr(self) -> str:
         return repr(self.op)
+
+
+class NumpyFlatten(nn.Module):
+    """(N, ...) -> (N, prod(...)) by `numpy_ops.reshape.flatten`."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return apply_op(flatten, x)
+
+    def native(self) -> nn.Module:
+        return nn.Flatten()
 
 
 class Swish(nn.Module):
@@ -122,3 +145,29 @@ LOSS_MODULES: dict[str, tuple[type[nn.Module], type[nn.Module]]] = {
     "mse": (NumpyMSELoss, nn.MSELoss),
     "bce_with_logits": (NumpyBCEWithLogitsLoss, nn.BCEWithLogitsLoss),
 }
+
+
+#: Layer spec type -> (NumPy-backed module, native module), each built from (spec, per-example input shape, dtype).
+MODULES = {
+    S.Linear: (lambda s, shape, dtype: NumpyLinear(shape[-1], s.out_features, dtype=dtype),
+               lambda s, shape, dtype: nn.Linear(shape[-1], s.out_features, dtype=dtype)),
+    S.Activation: (lambda s, shape, dtype: NumpyActivation(s.name, **s.kwargs),
+                   lambda s, shape, dtype: torch_activation(s.name, **s.kwargs)),
+    S.Flatten: (lambda s, shape, dtype: NumpyFlatten(), lambda s, shape, dtype: nn.Flatten()),
+}
+
+
+def _module(spec: S.LayerSpec, in_shape: tuple[int, ...], dtype: torch.dtype, which: int) -> nn.Module:
+    if type(spec) not in MODULES:
+        raise ValueError(f"no torch module for layer type {spec.type!r}")
+    return MODULES[type(spec)][which](spec, in_shape, dtype)
+
+
+def numpy_module(spec: S.LayerSpec, in_shape: tuple[int, ...], dtype: torch.dtype) -> nn.Module:
+    """The NumPy-backed module of one layer spec (input of per-example shape ``in_shape``)."""
+    return _module(spec, in_shape, dtype, 0)
+
+
+def torch_module(spec: S.LayerSpec, in_shape: tuple[int, ...], dtype: torch.dtype) -> nn.Module:
+    """The native torch module of one layer spec."""
+    return _module(spec, in_shape, dtype, 1)

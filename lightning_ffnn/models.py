@@ -1,7 +1,7 @@
 """The LightningModule ("system") that trains every lab's feed-forward network.
 
-One module for all labs, with a task switch: the network is a plain ``nn.Sequential`` from
-`lightning_ffnn.network.build_mlp`; this module owns the loss, the metrics, the logging and the
+One module for all labs, with a task switch: the network is a plain ``nn.Sequential`` built from a
+network spec (`numpy_ops.spec`) by `lightning_ffnn.network.build_network`; this module owns the loss, the metrics, the logging and the
 optimizer. Settings are type-hinted so LightningCLI validates them as ``--model.*`` flags.
 
 Per-epoch metrics are computed after each training epoch with that epoch's final weights, over
@@ -23,7 +23,9 @@ from torchmetrics.functional.classification import binary_accuracy, multiclass_a
 from numpy_ops.init import INIT_SCHEMES
 
 from .layers import LOSS_MODULES
-from .network import build_mlp
+from numpy_ops import spec as S
+
+from .network import build_network
 
 Task = Literal["classification", "regression", "binary"]
 ActivationName = Literal[
@@ -51,6 +53,9 @@ class FFNNModule(L.LightningModule):
             Both have the same parameters, so a checkpoint of one loads into the other.
         hidden_sizes: widths of the hidden layers (the labs use two); ``[]`` is a linear model.
         activation: the hidden layers' activation (any of numpy_ops').
+        layers: instead of ``hidden_sizes`` and ``activation``, the network's layers as a spec list
+            (`numpy_ops.spec`, e.g. ``[{type: linear, out_features: 64}, {type: activation, name: relu}]``);
+            the output layer (linear, ``output_dim`` units) is appended to it.
         init: weight init; every scheme but ``torch_default`` sets biases to zero.
         init_bounds: the (a, b) of the ``uniform`` init.
         optimizer, lr, momentum, nesterov, weight_decay, betas: SGD or Adam, as in torch.optim.
@@ -67,6 +72,7 @@ class FFNNModule(L.LightningModule):
         backend: Literal["torch", "numpy"] = "torch",
         hidden_sizes: list[int] = (64, 64),
         activation: ActivationName = "sigmoid",
+        layers: list[dict] | None = None,
         init: InitName = "torch_default",
         init_bounds: tuple[float, float] = (-0.1, 0.1),
         optimizer: Literal["sgd", "adam"] = "sgd",
@@ -95,6 +101,7 @@ class FFNNModule(L.LightningModule):
             raise ValueError(f"model.steps_per_call must be >= 1, got {steps_per_call}")
         if init_bounds[0] >= init_bounds[1]:
             raise ValueError(f"model.init_bounds: need a < b, got {tuple(init_bounds)}")
+        self.spec_body = S.parse(layers) if layers is not None else None  # fails early on a bad layer list
         self.save_hyperparameters()
         self.hparams.hidden_sizes = hidden_sizes
         self.net: nn.Sequential | None = None
@@ -112,11 +119,18 @@ class FFNNModule(L.LightningModule):
     # -- construction -----------------------------------------------------------------------------
     def _build(self) -> None:
         hp = self.hparams
-        sizes = [hp.input_dim, *hp.hidden_sizes, hp.output_dim]
-        self.net = build_mlp(sizes, hp.activation, hp.backend, hp.init, hp.seed, DTYPES[hp.dtype],
-                             tuple(hp.init_bounds))
+        self.net = build_network(self.network_spec(), hp.input_dim, hp.backend, hp.init, hp.seed, DTYPES[hp.dtype],
+                                 tuple(hp.init_bounds))
         numpy_loss, torch_loss = LOSS_MODULES[LOSS_FOR_TASK[hp.task]]
         self.loss_fn = numpy_loss() if hp.backend == "numpy" else torch_loss()
+
+    def network_spec(self) -> list[S.LayerSpec]:
+        """The whole network as layer specs: the ``layers`` list or the ``hidden_sizes`` short form, then the
+        output layer."""
+        hp = self.hparams
+        if self.spec_body is not None:
+            return [*self.spec_body, S.Linear(int(hp.output_dim))]
+        return S.mlp_spec(hp.hidden_sizes, hp.activation, hp.output_dim)
 
     def setup(self, stage: str) -> None:
         """Take the task and the shapes from the datamodule (set up before this hook runs)."""

@@ -1,49 +1,55 @@
 """numpy_ops: the hand-written math of lightning-ffnn. NumPy only; it never imports torch.
 
+Read `numpy_ops.walkthrough` first: lab 3.2's network, forward and backward, in one page.
+
 Every differentiable piece follows one contract (see `numpy_ops.op`)::
 
     out, cache = op.forward(*inputs)
-    grads      = op.backward(dout, cache, needs)   # one gradient per input
+    grads      = op.backward(dout, cache)   # one gradient per input
 
-Modules, in the order data flows through a network:
+Ops are lower-case objects (``linear``, ``mse``, ``get_activation("relu")``); the network's layers
+and container are capitalised (``Layer``, ``Sequential``). Modules, in the order data flows:
 
-* `layers`      -- the affine layer (weights stored (out, in), like ``nn.Linear``)
+* `layers`      -- the affine op (weights stored (out, in), like ``nn.Linear``)
 * `activations` -- sigmoid, tanh, relu, leaky_relu, elu, softplus, swish, gelu, identity
+* `reshape`     -- flatten
 * `losses`      -- softmax cross-entropy, MSE, binary cross-entropy from logits
 * `init`        -- initialisers with ``torch.nn.init``'s conventions
+* `spec`        -- a network described once, as a list of layer specs
+* `network`     -- the pure-NumPy network a spec builds (`build`, `mlp`)
 * `optim`       -- SGD (momentum, Nesterov, weight decay) and Adam, step-for-step like torch.optim
-* `network`     -- a small sequential container and an MLP builder
 * `train`       -- a minimal training loop
 * `gradcheck`   -- central-difference gradient checks
-* `graph`       -- a scalar/array computational-graph engine (lab 3.1's Jacobian)
+* `graph`       -- a computational-graph engine (lab 3.1's Jacobian): ``numpy_ops.graph.backward``
 * `perceptron`, `polyfit` -- the perceptron rule; polynomial least squares and ridge
 """
 
+from . import graph, spec
 from .activations import ACTIVATIONS, Activation, get_activation
 from .gradcheck import check_op, numerical_gradient, rel_error
-from .init import INIT_SCHEMES, init_linear
+from .init import INIT_SCHEMES, init_linear, init_weight_and_bias
 from .layers import LinearOp, linear
 from .losses import LOSSES, bce_with_logits, mse, softmax_cross_entropy
-from .network import ActivationLayer, Linear, Sequential, mlp
+from .network import Layer, Sequential, build, mlp
 from .op import Op
 from .optim import OPTIMIZERS, SGD, Adam, Optimizer
-from .train import History, accuracy, fit
-from . import graph
-from .graph import Node, backward, jacobian, topological_order
 from .perceptron import PerceptronResult, fit_perceptron
 from .polyfit import design_matrix, fit_polynomial, rms_error
+from .reshape import flatten
+from .train import History, accuracy, fit
 
 __all__ = [
+    "graph", "spec",
     "ACTIVATIONS", "Activation", "get_activation",
     "check_op", "numerical_gradient", "rel_error",
-    "INIT_SCHEMES", "init_linear",
+    "INIT_SCHEMES", "init_linear", "init_weight_and_bias",
     "LinearOp", "linear",
     "LOSSES", "bce_with_logits", "mse", "softmax_cross_entropy",
-    "ActivationLayer", "Linear", "Sequential", "mlp",
+    "Layer", "Sequential", "build", "mlp",
     "Op",
     "OPTIMIZERS", "SGD", "Adam", "Optimizer",
-    "History", "accuracy", "fit",
-    "graph", "Node", "backward", "jacobian", "topological_order",
     "PerceptronResult", "fit_perceptron",
     "design_matrix", "fit_polynomial", "rms_error",
+    "flatten",
+    "History", "accuracy", "fit",
 ]

@@ -38,7 +38,7 @@ class Activation(Op):
         y = self.fn(x)
         return y, (x, y)
 
-    def backward(self, dout, cache, needs=None):
+    def backward(self, dout, cache):
         x, y = cache
         return (dout * self.local_grad(x, y),)
 
@@ -63,7 +63,7 @@ class Identity(Activation):
     def local_grad(self, x, y):
         return np.ones_like(x)
 
-    def backward(self, dout, cache, needs=None):
+    def backward(self, dout, cache):
         return (dout,)
 
 

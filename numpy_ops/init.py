@@ -27,7 +27,9 @@ def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
         return math.sqrt(2.0 / (1 + slope**2))
     if nonlinearity == "selu":
         return 3.0 / 4.0
-    raise ValueError(f"no gain defined for nonlinearity {nonlinearity!r}")
+    raise ValueError(f"no gain defined for nonlinearity {nonlinearity!r} (torch.nn.init.calculate_gain has none "
+                     "either): use init torch_default, uniform or normal, or an activation with a gain "
+                     "(linear, sigmoid, tanh, relu, leaky_relu, selu)")
 
 
 def fans(shape: Shape) -> tuple[int, int]:
@@ -88,43 +90,43 @@ def kaiming_normal(rng, shape: Shape, a: float = 0.0, mode: str = "fan_in", nonl
     return normal(rng, shape, 0.0, _kaiming_std(shape, a, mode, nonlinearity), dtype)
 
 
-def torch_default_linear(rng, out_features: int, in_features: int, dtype=np.float64) -> tuple[np.ndarray, np.ndarray]:
-    """``torch.nn.Linear``'s own init: weight ``kaiming_uniform(a=sqrt(5))``, which is
-    U(-1/sqrt(in), 1/sqrt(in)), and bias U(-1/sqrt(in), 1/sqrt(in))."""
-    W = kaiming_uniform(rng, (out_features, in_features), a=math.sqrt(5), dtype=dtype)
-    bound = 1.0 / math.sqrt(in_features) if in_features > 0 else 0.0
-    b = uniform(rng, (out_features,), -bound, bound, dtype) if bound > 0 else np.zeros(out_features, dtype)
+def torch_default(rng, shape: Shape, dtype=np.float64) -> tuple[np.ndarray, np.ndarray]:
+    """``torch.nn.Linear``'s and ``nn.Conv2d``'s own init: weight ``kaiming_uniform(a=sqrt(5))``, which is
+    U(-1/sqrt(fan_in), 1/sqrt(fan_in)), and bias U(-1/sqrt(fan_in), 1/sqrt(fan_in))."""
+    W = kaiming_uniform(rng, shape, a=math.sqrt(5), dtype=dtype)
+    fan_in = fans(shape)[0]
+    bound = 1.0 / math.sqrt(fan_in) if fan_in > 0 else 0.0
+    b = uniform(rng, (shape[0],), -bound, bound, dtype) if bound > 0 else np.zeros(shape[0], dtype)
     return W, b
 
 
-#: Names accepted by `init_linear`; the models' ``init`` setting uses the same names.
+#: Names accepted by `init_weight_and_bias`; the models' ``init`` setting uses the same names.
 INIT_SCHEMES = (
     "torch_default", "zeros", "uniform", "normal",
     "xavier_uniform", "xavier_normal", "kaiming_uniform", "kaiming_normal",
 )
 
 
-def init_linear(
+def init_weight_and_bias(
     rng: np.random.Generator,
-    out_features: int,
-    in_features: int,
+    shape: Shape,
     scheme: str = "torch_default",
     nonlinearity: str = "relu",
     dtype=np.float64,
     uniform_bounds: tuple[float, float] = (-0.1, 0.1),
     normal_std: float = 0.01,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """A (weight (out, in), bias (out,)) pair for one layer.
+    """A (weight, bias (shape[0],)) pair for one layer; ``shape`` is (out, in) or (out, in, kh, kw).
 
-    ``torch_default`` is nn.Linear's own init (bias included). Every other scheme initialises the
+    ``torch_default`` is torch's own layer init (bias included). Every other scheme initialises the
     weight as named and the bias to zero, as the labs do (e.g. the handout's ``uniform`` in
     [-0.1, 0.1] with zero bias, or all-zero weights). ``nonlinearity`` picks the gain for the
-    xavier and kaiming schemes: the activation that follows the layer.
+    xavier and kaiming schemes: the activation that follows the layer; one with no gain in
+    ``torch.nn.init.calculate_gain`` raises there.
     """
-    shape = (out_features, in_features)
+    shape = tuple(shape)
     if scheme == "torch_default":
-        return torch_default_linear(rng, out_features, in_features, dtype)
-    gain_name = nonlinearity if nonlinearity in ("relu", "leaky_relu", "tanh", "sigmoid", "linear", "selu") else "linear"
+        return torch_default(rng, shape, dtype)
     if scheme == "zeros":
         W = zeros(rng, shape, dtype)
     elif scheme == "uniform":
@@ -132,13 +134,19 @@ def init_linear(
     elif scheme == "normal":
         W = normal(rng, shape, 0.0, normal_std, dtype)
     elif scheme == "xavier_uniform":
-        W = xavier_uniform(rng, shape, calculate_gain(gain_name), dtype)
+        W = xavier_uniform(rng, shape, calculate_gain(nonlinearity), dtype)
     elif scheme == "xavier_normal":
-        W = xavier_normal(rng, shape, calculate_gain(gain_name), dtype)
+        W = xavier_normal(rng, shape, calculate_gain(nonlinearity), dtype)
     elif scheme == "kaiming_uniform":
-        W = kaiming_uniform(rng, shape, nonlinearity=gain_name, dtype=dtype)
+        W = kaiming_uniform(rng, shape, nonlinearity=nonlinearity, dtype=dtype)
     elif scheme == "kaiming_normal":
-        W = kaiming_normal(rng, shape, nonlinearity=gain_name, dtype=dtype)
+        W = kaiming_normal(rng, shape, nonlinearity=nonlinearity, dtype=dtype)
     else:
         raise ValueError(f"unknown init scheme {scheme!r}; expected one of {INIT_SCHEMES}")
-    return W, np.zeros(out_features, dtype=dtype)
+    return W, np.zeros(shape[0], dtype=dtype)
+
+
+def init_linear(rng: np.random.Generator, out_features: int, in_features: int, scheme: str = "torch_default",
+                nonlinearity: str = "relu", dtype=np.float64, **kwargs) -> tuple[np.ndarray, np.ndarray]:
+    """`init_weight_and_bias` for a weight of shape (out_features, in_features)."""
+    return init_weight_and_bias(rng, (out_features, in_features), scheme, nonlinearity, dtype, **kwargs)

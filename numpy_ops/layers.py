@@ -8,7 +8,7 @@ NumPy network and ``torch.nn.Linear`` unchanged.
 
 from __future__ import annotations
 
-from .op import Op, wants
+from .op import Op
 
 
 class LinearOp(Op):
@@ -16,29 +16,32 @@ class LinearOp(Op):
 
     Shapes: ``x`` (N, in), ``W`` (out, in), ``b`` (out,) or None -> ``out`` (N, out).
     Backward: ``dx = dout @ W`` (N, in), ``dW = dout.T @ x`` (out, in), ``db = dout.sum(0)`` (out,).
+    As ``nn.Linear``, ``x`` may have more leading axes, (N, T, in) -> (N, T, out) (a per-time-step
+    output layer); ``dW`` and ``db`` then sum over all of them.
     """
 
     name = "linear"
     n_inputs = 3
 
     def forward(self, x, W, b):
-        if x.ndim != 2 or x.shape[1] != W.shape[1]:
+        if x.ndim < 2 or x.shape[-1] != W.shape[1]:
             raise ValueError(
                 f"linear: input of shape {x.shape} does not fit a weight of shape {W.shape}; "
                 f"expected (batch, {W.shape[1]})"
             )
         if x.dtype != W.dtype:
             raise TypeError(f"linear: input dtype {x.dtype} differs from weight dtype {W.dtype}")
-        out = x @ W.T
-        if b is not None:
-            out += b
+        out = x @ W.T if b is None else x @ W.T + b
         return out, (x, W)
 
-    def backward(self, dout, cache, needs=None):
+    def backward(self, dout, cache):
         x, W = cache
-        dx = dout @ W if wants(needs, 0) else None
-        dW = dout.T @ x if wants(needs, 1) else None
-        db = dout.sum(axis=0) if wants(needs, 2) else None
+        if x.ndim > 2:  # fold the leading axes into one batch axis
+            x, dout = x.reshape(-1, x.shape[-1]), dout.reshape(-1, dout.shape[-1])
+            return (dout @ W).reshape(cache[0].shape), dout.T @ x, dout.sum(axis=0)
+        dx = dout @ W
+        dW = dout.T @ x
+        db = dout.sum(axis=0)
         return dx, dW, db
 
 

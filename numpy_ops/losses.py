@@ -1,8 +1,9 @@
 """Losses, as two-input ops ``(prediction, target) -> scalar``, mean-reduced like PyTorch's defaults.
 
-Each backward returns ``(d prediction, d target)``; the target gradient is computed only when
-asked for (``needs[1]``), which the classification loss never supports since labels are discrete.
-The loss value is a 0-d array of the prediction's dtype; ``dout`` is the upstream scalar gradient.
+Each backward returns ``(d prediction, d target)``; the target gradient is None for integer class
+labels, which are discrete. Prediction and target must share a dtype (a float32 prediction against a
+float64 target is refused at forward, naming both). The loss value is a 0-d array of the
+prediction's dtype; ``dout`` is the upstream scalar gradient.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from .activations import _sigmoid
-from .op import Op, wants
+from .op import Op
 
 
 def log_softmax(z: np.ndarray) -> np.ndarray:
@@ -29,9 +30,10 @@ def one_hot(labels: np.ndarray, num_classes: int, dtype=np.float64) -> np.ndarra
 class SoftmaxCrossEntropyOp(Op):
     """Mean softmax cross-entropy from logits.
 
-    Shapes: ``logits`` (N, C); ``target`` either integer labels (N,) in [0, C) or one-hot /
-    probability rows (N, C). Loss: ``mean_n( logsumexp(z_n) - sum_c t_nc z_nc )``.
-    Backward: ``dlogits = dout * (softmax(z) - onehot) / N``.
+    Shapes: ``logits`` (N, C); ``target`` either integer labels (N,) in [0, C) or rows of
+    probabilities (N, C) (one-hot, or soft targets). Loss: ``mean_n sum_c -t_nc log softmax(z_n)_c``.
+    Backward: ``dz_n = dout * (softmax(z_n) * sum_c t_nc - t_n) / N`` (``softmax - onehot`` when a row
+    sums to 1), and for probability targets ``dt = -dout * log softmax(z) / N``.
     """
 
     name = "softmax_cross_entropy"
@@ -46,19 +48,28 @@ class SoftmaxCrossEntropyOp(Op):
             if target.size and (target.min() < 0 or target.max() >= c):
                 raise ValueError(f"softmax_cross_entropy: labels must lie in [0, {c}), got {target.min()}..{target.max()}")
             t = one_hot(target, c, logits.dtype)
+            is_label = True
         else:
             if target.shape != logits.shape:
                 raise ValueError(f"softmax_cross_entropy: target shape {target.shape} != logits shape {logits.shape}")
-            t = target.astype(logits.dtype, copy=False)
-        loss = -(t * logp).sum() / n
-        return np.asarray(loss, dtype=logits.dtype), (np.exp(logp), t)
+            _same_dtype(self.name, logits, target)
+            t, is_label = target, False
+        # Where t is 0 the term is 0, even where a logit of -inf makes log p = -inf (0 * -inf would be nan).
+        loss = -np.where(t != 0, t * logp, 0).sum() / n
+        return np.asarray(loss, dtype=logits.dtype), (logp, t, np.asarray(is_label))
 
-    def backward(self, dout, cache, needs=None):
-        probs, t = cache
-        if needs is not None and len(needs) > 1 and needs[1]:
-            raise NotImplementedError("softmax_cross_entropy: no gradient with respect to the target")
-        scale = dout / probs.shape[0]
-        return (probs - t) * scale, None
+    def backward(self, dout, cache):
+        logp, t, is_label = cache
+        scale = dout / logp.shape[0]
+        dz = (np.exp(logp) * t.sum(axis=1, keepdims=True) - t) * scale
+        dt = None if is_label else -np.where(np.isfinite(logp), logp, 0) * scale
+        return dz, dt
+
+
+def _same_dtype(name: str, prediction: np.ndarray, target: np.ndarray) -> None:
+    if prediction.dtype != target.dtype:
+        raise TypeError(f"{name}: the prediction is {prediction.dtype} but the target is {target.dtype}; "
+                        "give both the same dtype (e.g. target.astype(prediction.dtype))")
 
 
 class MSEOp(Op):
@@ -74,13 +85,14 @@ class MSEOp(Op):
     def forward(self, pred, target):
         if pred.shape != target.shape:
             raise ValueError(f"mse: prediction shape {pred.shape} != target shape {target.shape}")
+        _same_dtype(self.name, pred, target)
         diff = pred - target
         return np.asarray(np.mean(diff * diff), dtype=pred.dtype), (diff,)
 
-    def backward(self, dout, cache, needs=None):
+    def backward(self, dout, cache):
         (diff,) = cache
         dpred = diff * (2 * dout / diff.size)
-        return (dpred if wants(needs, 0) else None), (-dpred if wants(needs, 1) else None)
+        return dpred, -dpred
 
 
 class BCEWithLogitsOp(Op):
@@ -96,16 +108,15 @@ class BCEWithLogitsOp(Op):
     def forward(self, logits, target):
         if logits.shape != target.shape:
             raise ValueError(f"bce_with_logits: logits shape {logits.shape} != target shape {target.shape}")
+        _same_dtype(self.name, logits, target)
         z, t = logits, target
         loss = np.mean(np.maximum(z, 0) - z * t + np.log1p(np.exp(-np.abs(z))))
         return np.asarray(loss, dtype=z.dtype), (z, t)
 
-    def backward(self, dout, cache, needs=None):
+    def backward(self, dout, cache):
         z, t = cache
         scale = dout / z.size
-        dz = (_sigmoid(z) - t) * scale if wants(needs, 0) else None
-        dt = -z * scale if wants(needs, 1) else None
-        return dz, dt
+        return (_sigmoid(z) - t) * scale, -z * scale
 
 
 softmax_cross_entropy = SoftmaxCrossEntropyOp()

@@ -1,10 +1,9 @@
-"""A small pure-NumPy network: layers with parameters, a sequential container, an MLP builder.
+"""A small pure-NumPy network built from a spec (`numpy_ops.spec`): layers, a sequential container.
 
-The container mirrors ``torch.nn.Sequential``: layers are numbered from 0, a linear layer at
-index ``i`` owns the parameters ``"{i}.weight"`` (out, in) and ``"{i}.bias"`` (out,), and activation
-layers own none. So ``Sequential.state_dict()`` has the same keys and array layouts as the
-``state_dict()`` of the equivalent ``nn.Sequential`` of ``nn.Linear`` layers, and weights move both
-ways unchanged.
+The container mirrors ``torch.nn.Sequential``: layers are numbered from 0, and a layer at index ``i``
+owns the parameters ``"{i}.{name}"`` under the names its torch twin uses (``weight`` (out, in) and
+``bias`` for a linear layer). So ``Sequential.state_dict()`` has the same keys and array layouts as the
+``state_dict()`` of the equivalent ``nn.Sequential``, and weights move both ways unchanged.
 """
 
 from __future__ import annotations
@@ -13,75 +12,38 @@ from collections.abc import Iterator, Mapping, Sequence
 
 import numpy as np
 
-from .activations import Activation, get_activation
-from .init import init_linear
-from .layers import linear
-from .op import Cache
+from . import spec as S
+from .op import Cache, Op
 
 
 class Layer:
-    """One stage of a `Sequential`: ``forward(x) -> y`` caches what ``backward(dy) -> dx`` needs and
-    accumulates parameter gradients into ``self.grads``."""
+    """One stage of a `Sequential`: the op of one layer spec and that layer's parameters.
 
-    params: dict[str, np.ndarray]
-    grads: dict[str, np.ndarray]
+    ``forward(x)`` runs ``op.forward(x, *params)`` and keeps the cache; ``backward(dout)`` runs
+    ``op.backward``, adds the parameter gradients into ``grads`` and returns dL/dx. ``training`` is
+    what layers that behave differently in evaluation (dropout) read.
+    """
 
-    def forward(self, x: np.ndarray) -> np.ndarray:
-        raise NotImplementedError
-
-    def backward(self, dout: np.ndarray, need_dx: bool = True) -> np.ndarray | None:
-        raise NotImplementedError
-
-
-class Linear(Layer):
-    """Affine layer holding ``weight`` (out, in) and ``bias`` (out,)."""
-
-    def __init__(self, weight: np.ndarray, bias: np.ndarray):
-        if weight.ndim != 2 or bias.shape != (weight.shape[0],):
-            raise ValueError(f"Linear: weight must be (out, in) and bias (out,), got {weight.shape} and {bias.shape}")
-        self.params = {"weight": weight, "bias": bias}
+    def __init__(self, op: Op, params: Mapping[str, np.ndarray] | None = None):
+        self.op = op
+        self.params = dict(params or {})
         self.grads = {k: np.zeros_like(v) for k, v in self.params.items()}
+        self.training = True
         self._cache: Cache | None = None
 
-    @property
-    def in_features(self) -> int:
-        return self.params["weight"].shape[1]
-
-    @property
-    def out_features(self) -> int:
-        return self.params["weight"].shape[0]
-
-    def forward(self, x):
-        out, self._cache = linear.forward(x, self.params["weight"], self.params["bias"])
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        out, self._cache = self.op.forward(x, *self.params.values())
         return out
 
-    def backward(self, dout, need_dx=True):
-        dx, dW, db = linear.backward(dout, self._cache, (need_dx, True, True))
-        self.grads["weight"] += dW
-        self.grads["bias"] += db
+    def backward(self, dout: np.ndarray) -> np.ndarray:
+        dx, *dparams = self.op.backward(dout, self._cache)
+        for g, d in zip(self.grads.values(), dparams):
+            g += d
         return dx
 
     def __repr__(self):
-        return f"Linear(in_features={self.in_features}, out_features={self.out_features})"
-
-
-class ActivationLayer(Layer):
-    """A parameter-free layer wrapping an `Activation` op."""
-
-    def __init__(self, act: Activation):
-        self.act = act
-        self.params, self.grads = {}, {}
-        self._cache: Cache | None = None
-
-    def forward(self, x):
-        out, self._cache = self.act.forward(x)
-        return out
-
-    def backward(self, dout, need_dx=True):
-        return self.act.backward(dout, self._cache)[0]
-
-    def __repr__(self):
-        return repr(self.act)
+        shapes = ", ".join(f"{k}={tuple(v.shape)}" for k, v in self.params.items())
+        return f"{self.op!r}" + (f" [{shapes}]" if shapes else "")
 
 
 class Sequential:
@@ -97,16 +59,20 @@ class Sequential:
 
     __call__ = forward
 
-    def backward(self, dout: np.ndarray) -> np.ndarray | None:
-        """Backpropagate ``dout`` (dL/d output); accumulate parameter gradients; return dL/d input.
-
-        The input gradient of the first layer is skipped (returns None) unless
-        ``need_input_grad`` is set, which saves a matrix product per step."""
-        for i in range(len(self.layers) - 1, -1, -1):
-            dout = self.layers[i].backward(dout, need_dx=i > 0 or self.need_input_grad)
+    def backward(self, dout: np.ndarray) -> np.ndarray:
+        """Backpropagate ``dout`` (dL/d output); accumulate parameter gradients; return dL/d input."""
+        for layer in reversed(self.layers):
+            dout = layer.backward(dout)
         return dout
 
-    need_input_grad = False
+    def train(self, mode: bool = True) -> Sequential:
+        """Training mode (dropout active) or, with ``mode=False``, evaluation mode; as ``nn.Module.train``."""
+        for layer in self.layers:
+            layer.training = mode
+        return self
+
+    def eval(self) -> Sequential:
+        return self.train(False)
 
     def named_parameters(self) -> Iterator[tuple[str, np.ndarray]]:
         for i, layer in enumerate(self.layers):
@@ -153,6 +119,25 @@ class Sequential:
         return f"Sequential(\n{inner}\n)"
 
 
+def build(
+    layers: Sequence[S.LayerSpec | Mapping],
+    input_shape: int | Sequence[int],
+    rng: np.random.Generator | None = None,
+    init: str = "torch_default",
+    dtype=np.float64,
+    **init_kwargs,
+) -> Sequential:
+    """The network a spec describes, for examples of shape ``input_shape`` (no batch axis).
+
+    Parameters are drawn from ``rng`` layer by layer, weight then bias (`numpy_ops.spec.init_all`), the
+    same draws every builder makes, so the same seed gives the same network everywhere."""
+    layers = S.parse(layers)
+    input_shape = (input_shape,) if isinstance(input_shape, (int, np.integer)) else tuple(input_shape)
+    rng = np.random.default_rng() if rng is None else rng
+    params = S.init_all(layers, input_shape, rng, init, dtype, **init_kwargs)
+    return Sequential(*(Layer(spec.op(), p) for spec, p in zip(layers, params)))
+
+
 def mlp(
     sizes: Sequence[int],
     activation: str = "relu",
@@ -162,21 +147,13 @@ def mlp(
     dtype=np.float64,
     **init_kwargs,
 ) -> Sequential:
-    """A multi-layer perceptron ``sizes[0] -> sizes[1] -> ... -> sizes[-1]``.
+    """A multi-layer perceptron ``sizes[0] -> sizes[1] -> ... -> sizes[-1]`` (`numpy_ops.spec.mlp_spec`).
 
     Hidden layers are followed by ``activation``; the last layer by ``output_activation`` if given
-    (usually None: losses take logits). Layer indices match ``nn.Sequential`` built the same way.
-    Initialisation draws from ``rng`` layer by layer, weight then bias.
-    """
+    (usually None: losses take logits). Layer indices match ``nn.Sequential`` built the same way."""
     if len(sizes) < 2 or any(int(s) < 1 for s in sizes):
         raise ValueError(f"mlp sizes must be at least [in, out] with every size >= 1, got {list(sizes)}")
-    rng = np.random.default_rng() if rng is None else rng
-    layers: list[Layer] = []
-    for i, (fan_in, fan_out) in enumerate(zip(sizes[:-1], sizes[1:])):
-        last = i == len(sizes) - 2
-        act_name = output_activation if last else activation
-        W, b = init_linear(rng, fan_out, fan_in, init, nonlinearity=act_name or "linear", dtype=dtype, **init_kwargs)
-        layers.append(Linear(W, b))
-        if act_name is not None:
-            layers.append(ActivationLayer(get_activation(act_name)))
-    return Sequential(*layers)
+    layers = S.mlp_spec(sizes[1:-1], activation, sizes[-1])
+    if output_activation is not None:
+        layers.append(S.Activation(output_activation))
+    return build(layers, sizes[0], rng, init, dtype, **init_kwargs)

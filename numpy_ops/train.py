@@ -53,7 +53,12 @@ class History:
 
 
 def evaluate(net: Sequential, loss_op: Op, X: np.ndarray, y: np.ndarray, metric: Metric | None = None) -> dict:
-    out = net.forward(X)
+    """Loss (and metric) over a whole set, in evaluation mode (dropout off)."""
+    net.eval()
+    try:
+        out = net.forward(X)
+    finally:
+        net.train()
     result = {"loss": float(loss_op.forward(out, y)[0])}
     if metric is not None:
         result["metric"] = metric(out, y)
@@ -65,7 +70,7 @@ def train_step(net: Sequential, loss_op: Op, optimizer: Optimizer, xb: np.ndarra
     net.zero_grad()
     out = net.forward(xb)
     loss, cache = loss_op.forward(out, yb)
-    dout = loss_op.backward(np.ones((), dtype=out.dtype), cache, (True, False))[0]
+    dout = loss_op.backward(np.ones((), dtype=out.dtype), cache)[0]
     net.backward(dout)
     optimizer.step(net.gradients())
     return float(loss)

@@ -161,13 +161,15 @@ def test_softmax_cross_entropy_gradcheck_one_hot_targets(batch, layout):
     _gradcheck(lambda z: loss(z, target), (logits,), f"cross-entropy, one-hot, {layout} ({batch}, 4) logits")
 
 
-def test_softmax_cross_entropy_refuses_a_target_gradient():
-    """Labels are discrete: asking for d loss / d target is an error, not a silent zero."""
+@pytest.mark.parametrize("rows", ["summing to 1", "not summing to 1"])
+def test_softmax_cross_entropy_gradcheck_soft_targets(rows):
+    """Probability targets get a gradient too, and it is the loss's derivative also for rows that do not sum to 1
+    (d/dz = softmax * sum(t) - t, not softmax - t)."""
     logits = make_input(3, 4, "contiguous", seed=1, kinks=False)
-    target = torch.full((3, 4), 0.25, dtype=F64, requires_grad=True)
-    loss = NumpySoftmaxCrossEntropy()(logits, target)
-    with pytest.raises(NotImplementedError, match="no gradient with respect to the target"):
-        loss.backward()
+    target = torch.rand(3, 4, dtype=F64, generator=_gen(2)) + 0.1
+    if rows == "summing to 1":
+        target = target / target.sum(1, keepdim=True)
+    _gradcheck(NumpySoftmaxCrossEntropy(), (logits, target.requires_grad_()), f"soft targets {rows}")
 
 
 @pytest.mark.parametrize("cols", [1, 3])

@@ -24,9 +24,9 @@ def strict_fp():
             yield
 
 
-def np_loss_and_grads(op, pred, target, dout=1.0, needs=(True, True)):
+def np_loss_and_grads(op, pred, target, dout=1.0):
     loss, cache = op.forward(pred, target)
-    grads = op.backward(np.asarray(dout, dtype=pred.dtype), cache, needs)
+    grads = op.backward(np.asarray(dout, dtype=pred.dtype), cache)
     return loss, grads
 
 
@@ -55,9 +55,13 @@ def test_softmax_cross_entropy_matches_torch(n, c, target_kind, dout):
         target = t_ref = one_hot(labels, c)
     else:
         target = t_ref = rng.dirichlet(np.ones(c), size=n)
-    loss, (dlogits, dtarget) = np_loss_and_grads(softmax_cross_entropy, logits, target, dout, (True, False))
-    ref_loss, (ref_d,) = torch_loss_and_grads(F.cross_entropy, logits, t_ref, dout, target_grad=False)
-    assert dtarget is None
+    loss, (dlogits, dtarget) = np_loss_and_grads(softmax_cross_entropy, logits, target, dout)
+    soft = target_kind != "labels"
+    ref_loss, (ref_d, *ref_dt) = torch_loss_and_grads(F.cross_entropy, logits, t_ref, dout, target_grad=soft)
+    if soft:
+        np.testing.assert_allclose(dtarget, ref_dt[0], rtol=1e-12, atol=1e-14, err_msg="d cross-entropy / d target")
+    else:
+        assert dtarget is None, "integer labels have no gradient"
     assert loss.shape == () and loss.dtype == np.float64
     np.testing.assert_allclose(loss, ref_loss, rtol=1e-12, atol=1e-14, err_msg="cross-entropy value")
     np.testing.assert_allclose(dlogits, ref_d, rtol=1e-12, atol=1e-14, err_msg="d cross-entropy / d logits")
@@ -71,8 +75,8 @@ def test_softmax_cross_entropy_matches_torch(n, c, target_kind, dout):
 def test_cross_entropy_labels_and_one_hot_agree():
     rng = np.random.default_rng(3)
     logits, labels = rng.standard_normal((6, 4)), rng.integers(0, 4, 6)
-    a = np_loss_and_grads(softmax_cross_entropy, logits, labels, needs=(True, False))
-    b = np_loss_and_grads(softmax_cross_entropy, logits, one_hot(labels, 4), needs=(True, False))
+    a = np_loss_and_grads(softmax_cross_entropy, logits, labels)
+    b = np_loss_and_grads(softmax_cross_entropy, logits, one_hot(labels, 4))
     assert a[0] == pytest.approx(float(b[0]), rel=1e-15)
     np.testing.assert_array_equal(a[1][0], b[1][0])
 
@@ -95,23 +99,6 @@ def test_mse_and_bce_match_torch(name, shape, dout):
     np.testing.assert_allclose(dt, ref_dt, rtol=1e-12, atol=1e-14, err_msg=f"d {name} / d target")
 
 
-@pytest.mark.parametrize("name", ["mse", "bce_with_logits"])
-def test_needs_false_skips_gradients(name):
-    op = LOSSES[name]
-    p, t = np.full((2, 2), 0.3), np.full((2, 2), 0.6)
-    _, cache = op.forward(p, t)
-    dp, dt = op.backward(np.asarray(1.0), cache, (True, False))
-    assert dp is not None and dt is None
-    dp, dt = op.backward(np.asarray(1.0), cache, (False, True))
-    assert dp is None and dt is not None
-
-
-def test_cross_entropy_refuses_target_gradient():
-    _, cache = softmax_cross_entropy.forward(np.zeros((2, 3)), np.array([0, 1]))
-    with pytest.raises(NotImplementedError, match="target"):
-        softmax_cross_entropy.backward(np.asarray(1.0), cache, (True, True))
-
-
 def extreme_case(name, dtype):
     """Inputs at the edge: logits of +-1e4 (right and badly wrong), MSE targets of 1e6."""
     if name == "ce_labels":
@@ -132,8 +119,8 @@ def extreme_case(name, dtype):
 def test_stable_and_dtype_preserving_at_extremes(name, dtype):
     op, fn, pred, target, target_grad = extreme_case(name, dtype)
     with strict_fp():
-        loss, grads = np_loss_and_grads(op, pred, target, needs=(True, target_grad))
-    grads = [g for g in grads if g is not None]
+        loss, grads = np_loss_and_grads(op, pred, target)
+    grads = [g for g in grads if g is not None][:1 + target_grad]
     for what, a in [("loss", loss)] + [(f"grad {i}", g) for i, g in enumerate(grads)]:
         assert a.dtype == dtype, f"{name} {what}: dtype {a.dtype}, inputs were {np.dtype(dtype)}"
         assert np.all(np.isfinite(a)), f"{name} {what} not finite: {a}"

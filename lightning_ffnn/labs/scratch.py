@@ -25,7 +25,6 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from numpy_ops import LOSSES, OPTIMIZERS, Sequential, accuracy, fit, mlp
-from numpy_ops.network import Linear
 from numpy_ops.train import History
 
 from ..datasets.errors import DataError
@@ -71,9 +70,10 @@ class RunConfig:
                   dtype=np.dtype(self.dtype), normal_std=self.normal_std)
         if self.default_bias:
             for layer in net.layers:
-                if isinstance(layer, Linear):
-                    bound = 1.0 / math.sqrt(layer.in_features)
-                    layer.params["bias"][...] = rng.uniform(-bound, bound, layer.out_features)
+                if "weight" in layer.params:
+                    out_features, in_features = layer.params["weight"].shape
+                    bound = 1.0 / math.sqrt(in_features)
+                    layer.params["bias"][...] = rng.uniform(-bound, bound, out_features)
         kwargs = {"momentum": self.momentum} if self.optimizer == "sgd" else {}
         return net, OPTIMIZERS[self.optimizer](net.parameters(), lr=self.lr, **kwargs)
 

@@ -1,0 +1,184 @@
+"""A network described once, as data: an ordered list of layer specs.
+
+One spec serves every builder: `numpy_ops.network.build` (the pure-NumPy network),
+`lightning_ffnn.network.build_network` (bridged NumPy layers or native torch layers). Each layer
+spec knows three things, none of them framework-specific:
+
+* ``output_shape(in_shape)``: the shape of one example after the layer (no batch axis);
+* ``init_params(in_shape, rng, ...)``: its parameters, by name, in the order its op takes them,
+  drawn from a NumPy generator (so every builder starts from the same numbers);
+* ``op()``: the `numpy_ops` op that computes it (parameter-free layers too).
+
+In a YAML config a layer is a mapping with a ``type`` and that type's arguments::
+
+    layers:
+      - {type: linear, out_features: 64}
+      - {type: activation, name: sigmoid}
+
+`mlp_spec` writes the short form the MLP labs use (``hidden_sizes`` + ``activation``) as such a list.
+A new kind of layer is a dataclass here with those three methods, registered in `LAYER_TYPES`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, fields
+from typing import Any, ClassVar
+
+import numpy as np
+
+from .activations import get_activation
+from .init import init_weight_and_bias
+from .layers import linear
+from .op import Op
+
+Shape = tuple[int, ...]
+
+
+class LayerSpec:
+    """Base of every layer spec (see the module docstring)."""
+
+    type: ClassVar[str]
+
+    def output_shape(self, in_shape: Shape) -> Shape:
+        return in_shape
+
+    def init_params(self, in_shape: Shape, rng: np.random.Generator, scheme: str = "torch_default",
+                    nonlinearity: str = "linear", dtype=np.float64, **init_kwargs) -> dict[str, np.ndarray]:
+        """Parameter-free by default."""
+        return {}
+
+    def op(self) -> Op:
+        raise NotImplementedError
+
+    def to_dict(self) -> dict[str, Any]:
+        """The YAML / JSON form: ``{"type": ..., **arguments}``."""
+        return {"type": self.type, **{f.name: getattr(self, f.name) for f in fields(self)}}
+
+
+@dataclass(frozen=True)
+class Linear(LayerSpec):
+    """Fully connected: (..., in) -> (..., out_features). Parameters ``weight`` (out, in), ``bias`` (out,)."""
+
+    out_features: int
+    type: ClassVar[str] = "linear"
+
+    def __post_init__(self):
+        _positive("linear", "out_features", self.out_features)
+
+    def output_shape(self, in_shape):
+        return (*in_shape[:-1], self.out_features)
+
+    def init_params(self, in_shape, rng, scheme="torch_default", nonlinearity="linear", dtype=np.float64,
+                    **init_kwargs):
+        W, b = init_weight_and_bias(rng, (self.out_features, in_shape[-1]), scheme, nonlinearity, dtype,
+                                    **init_kwargs)
+        return {"weight": W, "bias": b}
+
+    def op(self):
+        return linear
+
+
+@dataclass(frozen=True)
+class Activation(LayerSpec):
+    """An elementwise activation of `numpy_ops.activations`, by name, with its arguments (e.g. a slope)."""
+
+    name: str
+    kwargs: Mapping[str, float] = field(default_factory=dict)
+    type: ClassVar[str] = "activation"
+
+    def __post_init__(self):
+        get_activation(self.name, **self.kwargs)  # an unknown name or argument fails here, at parse time
+
+    def op(self):
+        return get_activation(self.name, **self.kwargs)
+
+
+@dataclass(frozen=True)
+class Flatten(LayerSpec):
+    """(C, H, W) or any shape -> (C*H*W,) per example."""
+
+    type: ClassVar[str] = "flatten"
+
+    def output_shape(self, in_shape):
+        return (math.prod(in_shape),)
+
+    def op(self):
+        from .reshape import flatten
+
+        return flatten
+
+
+#: ``type`` name -> spec class. Other modules add theirs with `register`.
+LAYER_TYPES: dict[str, type[LayerSpec]] = {}
+
+
+def register(cls: type[LayerSpec]) -> type[LayerSpec]:
+    """Make a layer spec class known to `parse_layer` under its ``type``."""
+    LAYER_TYPES[cls.type] = cls
+    return cls
+
+
+for _cls in (Linear, Activation, Flatten):
+    register(_cls)
+
+
+def parse_layer(item: LayerSpec | Mapping[str, Any], where: str = "layer") -> LayerSpec:
+    """A `LayerSpec` from its mapping form (``{"type": "linear", "out_features": 64}``)."""
+    if isinstance(item, LayerSpec):
+        return item
+    if not isinstance(item, Mapping) or "type" not in item:
+        raise ValueError(f"{where}: expected a mapping with a 'type' (one of {sorted(LAYER_TYPES)}), got {item!r}")
+    args = dict(item)
+    kind = args.pop("type")
+    if kind not in LAYER_TYPES:
+        raise ValueError(f"{where}: unknown layer type {kind!r}; expected one of {sorted(LAYER_TYPES)}")
+    try:
+        return LAYER_TYPES[kind](**args)
+    except TypeError as exc:
+        raise ValueError(f"{where} ({kind}): {exc}") from None
+
+
+def parse(items: Sequence[LayerSpec | Mapping[str, Any]]) -> list[LayerSpec]:
+    """A whole network's spec from its list form; errors name the layer's position."""
+    return [parse_layer(item, f"layer {i}") for i, item in enumerate(items)]
+
+
+def mlp_spec(hidden_sizes: Sequence[int], activation: str, output_dim: int) -> list[LayerSpec]:
+    """The MLP labs' short form: Linear, activation, ..., Linear(output_dim) (no activation after the last:
+    losses take logits / raw outputs)."""
+    layers: list[LayerSpec] = []
+    for width in hidden_sizes:
+        layers += [Linear(int(width)), Activation(activation)]
+    return [*layers, Linear(int(output_dim))]
+
+
+def shapes(spec: Sequence[LayerSpec], input_shape: Shape) -> list[Shape]:
+    """The per-example shape entering each layer, and (last) the network's output shape."""
+    out = [tuple(input_shape)]
+    for i, layer in enumerate(spec):
+        try:
+            out.append(tuple(layer.output_shape(out[-1])))
+        except ValueError as exc:
+            raise ValueError(f"layer {i} ({layer.type}) cannot take input of shape {out[-1]}: {exc}") from None
+    return out
+
+
+def following_nonlinearity(spec: Sequence[LayerSpec], i: int) -> str:
+    """The activation right after layer ``i`` (its init gain depends on it), else ``"linear"``."""
+    nxt = spec[i + 1] if i + 1 < len(spec) else None
+    return nxt.name if isinstance(nxt, Activation) else "linear"
+
+
+def init_all(spec: Sequence[LayerSpec], input_shape: Shape, rng: np.random.Generator, scheme: str = "torch_default",
+             dtype=np.float64, **init_kwargs) -> list[dict[str, np.ndarray]]:
+    """Every layer's parameters, drawn layer by layer (weight, then bias) from one generator."""
+    ins = shapes(spec, input_shape)
+    return [layer.init_params(ins[i], rng, scheme, following_nonlinearity(spec, i), dtype, **init_kwargs)
+            for i, layer in enumerate(spec)]
+
+
+def _positive(layer: str, name: str, value: Any) -> None:
+    if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 1:
+        raise ValueError(f"{layer}: {name} must be an integer >= 1, got {value!r}")
