@@ -35,6 +35,7 @@ from torch import Tensor
 from torch.utils.data import DataLoader, Dataset, Sampler
 
 Task = Literal["classification", "regression", "binary"]
+Layout = Literal["flat", "image", "rows"]
 _DTYPES = {"float32": torch.float32, "float64": torch.float64}
 # The one Lightning warning that num_workers=0 triggers; it is wrong for in-memory tensors (workers would only add
 # process start-up and IPC to a gather that takes microseconds).
@@ -176,11 +177,20 @@ class ArrayDataModule(L.LightningDataModule):
         """
         raise NotImplementedError
 
+    #: Image sets: (height, width) of one image, which `layout` "image" / "rows" serves unflattened.
+    image_size: tuple[int, int] | None = None
+    #: "flat" (N, input_dim) for MLPs; "image" (N, 1, H, W) for CNNs; "rows" (N, H, W), a sequence of H rows
+    #: of W pixels, for RNNs. Image sets take it as an argument.
+    layout: Layout = "flat"
+
     @property
     def input_shape(self) -> tuple[int, ...]:
-        """The shape of one example (no batch axis): (input_dim,) for flat vectors; image sets may say
-        (C, H, W)."""
-        return (self.input_dim,)
+        """The shape of one example as served (no batch axis)."""
+        if self.layout == "flat":
+            return (self.input_dim,)
+        if self.image_size is None:
+            raise ValueError(f"layout={self.layout!r} needs an image set; {type(self).__name__} serves flat vectors")
+        return (1, *self.image_size) if self.layout == "image" else tuple(self.image_size)
 
     def sample_figure(self) -> Figure:
         """A figure of the data; its title says "SYNTHETIC" when the data is."""
@@ -195,7 +205,7 @@ class ArrayDataModule(L.LightningDataModule):
         dtype = _DTYPES[self.dtype]
         sets = {}
         for name, (X, y) in self._load().items():
-            X = torch.as_tensor(np.ascontiguousarray(X), dtype=dtype)
+            X = torch.as_tensor(np.ascontiguousarray(X), dtype=dtype).reshape(-1, *self.input_shape)
             if self.task == "classification":
                 y = torch.as_tensor(np.asarray(y).reshape(-1), dtype=torch.int64)
             else:

@@ -10,7 +10,7 @@ from matplotlib.figure import Figure
 from lightning_ffnn.datasets import load_mnist
 from lightning_ffnn.datasets.idx import FASHION_CLASSES, check_mnist_files
 
-from .base import ArrayDataModule, _check_choice
+from .base import ArrayDataModule, Layout, _check_choice
 
 
 class MNISTDataModule(ArrayDataModule):
@@ -19,6 +19,7 @@ class MNISTDataModule(ArrayDataModule):
     Missing files: DataError with the command that fetches them (`python scripts/prepare_data.py mnist|fashion`).
 
     Args:
+        layout: "flat" vectors (MLP), "image" (N, 1, H, W) (CNN) or "rows" (N, H, W) (RNN, one row a step).
         kind: "mnist" or "fashion".
         data_dir: directory of the four IDX files (raw or .gz); default <repo>/data/mnist or data/fashion-mnist.
     """
@@ -26,10 +27,12 @@ class MNISTDataModule(ArrayDataModule):
     task = "classification"
     input_dim = 784
     output_dim = 10
+    image_size = (28, 28)
 
     def __init__(
         self,
         kind: Literal["mnist", "fashion"] = "mnist",
+        layout: Layout = "flat",
         data_dir: str | None = None,
         batch_size: int = 64,
         shuffle: bool = True,
@@ -37,6 +40,8 @@ class MNISTDataModule(ArrayDataModule):
         dtype: Literal["float32", "float64"] = "float32",
     ) -> None:
         super().__init__(batch_size=batch_size, shuffle=shuffle, seed=seed, dtype=dtype)
+        _check_choice("layout", layout, ("flat", "image", "rows"))
+        self.layout = layout
         _check_choice("kind", kind, ("mnist", "fashion"))
         self.kind, self.data_dir = kind, data_dir
         self.class_names = [str(d) for d in range(10)] if kind == "mnist" else list(FASHION_CLASSES)

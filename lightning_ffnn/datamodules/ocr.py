@@ -9,7 +9,7 @@ from matplotlib.figure import Figure
 
 from lightning_ffnn.datasets import LETTERS, SIZES, load_ocr, plots
 
-from .base import ArrayDataModule, _check_choice
+from .base import ArrayDataModule, Layout, _check_choice
 
 
 class OCRDataModule(ArrayDataModule):
@@ -19,6 +19,7 @@ class OCRDataModule(ArrayDataModule):
     synthetic stand-in of the same size is used, and `is_synthetic` / `data_source` say so.
 
     Args:
+        layout: "flat" vectors (MLP), "image" (N, 1, H, W) (CNN) or "rows" (N, H, W) (RNN, one row a step).
         size: which handout files: small (500/100), medium (5000/1000), large (9000/1000).
         data_dir: directory of the handout's CSV files.
         val_fraction: hold out this fraction of Train (seeded) as eval set "val" for model selection; 0 = off.
@@ -28,10 +29,12 @@ class OCRDataModule(ArrayDataModule):
     task = "classification"
     input_dim = 128
     output_dim = 10
+    image_size = (16, 8)
 
     def __init__(
         self,
         size: Literal["small", "medium", "large"] = "small",
+        layout: Layout = "flat",
         data_dir: str | None = None,
         val_fraction: float = 0.0,
         synthetic_seed: int = 0,
@@ -41,6 +44,8 @@ class OCRDataModule(ArrayDataModule):
         dtype: Literal["float32", "float64"] = "float32",
     ) -> None:
         super().__init__(batch_size=batch_size, shuffle=shuffle, seed=seed, dtype=dtype)
+        _check_choice("layout", layout, ("flat", "image", "rows"))
+        self.layout = layout
         _check_choice("size", size, tuple(SIZES))
         if not 0.0 <= val_fraction < 1.0:
             raise ValueError(f"val_fraction must be in [0, 1); got {val_fraction!r}")
