@@ -65,6 +65,8 @@ class FFNNModule(L.LightningModule):
         steps_per_call: optimizer steps per Lightning training call (one per batch of a group the datamodule
             serves). The same batches, in the same order, give the same weights as 1; more amortises
             Lightning's per-call cost over tiny steps (batch size 1). Single-process only.
+        eval_batch_size: evaluate each whole set in chunks of this many examples (the same numbers, less memory:
+            a CNN's activations for 60 000 images at once would need many GB); None = one forward pass a set.
     """
 
     def __init__(
@@ -88,6 +90,7 @@ class FFNNModule(L.LightningModule):
         output_dim: int | None = None,
         class_names: list[str] | None = None,
         steps_per_call: int = 1,
+        eval_batch_size: int | None = None,
     ):
         super().__init__()
         hidden_sizes = list(hidden_sizes)
@@ -97,6 +100,8 @@ class FFNNModule(L.LightningModule):
             raise ValueError(f"model.lr: the learning rate must be > 0, got {lr}")
         if momentum < 0 or weight_decay < 0:
             raise ValueError(f"model.momentum and model.weight_decay must be >= 0, got {momentum}, {weight_decay}")
+        if eval_batch_size is not None and eval_batch_size < 1:
+            raise ValueError(f"model.eval_batch_size must be >= 1 or null, got {eval_batch_size}")
         if steps_per_call < 1:
             raise ValueError(f"model.steps_per_call must be >= 1, got {steps_per_call}")
         if init_bounds[0] >= init_bounds[1]:
@@ -216,7 +221,8 @@ class FFNNModule(L.LightningModule):
 
     def evaluate(self, x: torch.Tensor, y: torch.Tensor) -> dict[str, torch.Tensor]:
         """Loss and task metric of a whole set (in original units for regression)."""
-        out = self.net(x)
+        chunk = self.hparams.get("eval_batch_size")
+        out = self.net(x) if chunk is None else torch.cat([self.net(part) for part in x.split(chunk)])
         metrics = {"loss": self.loss_fn(out, y)}
         task = self.hparams.task
         if task == "classification":

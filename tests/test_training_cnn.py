@@ -1,0 +1,105 @@
+"""CNNs trained end to end: the OCR CNN config with both backends, the float64 equality of the two backends on a
+CNN, the gradient parity check on conv and dropout layers (the twin replays the NumPy mask), and the pure-NumPy
+trainer on the same spec. MNIST only where its files are present."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from helpers_training import REPO, epoch_numbers, run_fit, skip_figures
+
+SMALL = ["--data.init_args.size", "small", "--data.init_args.val_fraction", "0.0", "--trainer.max_epochs", "1",
+         "--trainer.logger.init_args.name", "run"]
+# The OCR CNN without its dropout (the two backends draw masks from different generators) and smaller.
+NO_DROPOUT = json.dumps([
+    {"type": "conv2d", "out_channels": 4, "kernel_size": 3, "padding": "same"}, {"type": "activation", "name": "relu"},
+    {"type": "max_pool2d", "kernel_size": 2}, {"type": "conv2d", "out_channels": 6, "kernel_size": 3, "stride": 2,
+                                              "padding": 1},
+    {"type": "activation", "name": "tanh"}, {"type": "avg_pool2d", "kernel_size": 2}, {"type": "flatten"},
+    {"type": "linear", "out_features": 16}, {"type": "activation", "name": "relu"}])
+
+
+@pytest.mark.parametrize("backend", ["numpy", "torch"])
+def test_ocr_cnn_config_trains_one_epoch(backend, tmp_path, monkeypatch):
+    skip_figures(monkeypatch)
+    result = run_fit("ocr_cnn", tmp_path, *SMALL, "--model.backend", backend, "--parity.every_n_steps", "3")
+    (epoch,) = epoch_numbers(result)
+    assert math.isfinite(epoch["train/loss"]) and epoch["train/loss"] < math.log(10), "one epoch should learn"
+    assert 0.0 <= epoch["test/accuracy"] <= 1.0
+
+
+def test_backends_give_the_same_cnn_epochs_in_float64(tmp_path, monkeypatch):
+    skip_figures(monkeypatch)
+    args = [*SMALL[:-4], "--trainer.max_epochs", "2", "--model.dtype", "float64", "--model.layers", NO_DROPOUT,
+            "--data.init_args.batch_size", "25"]
+    runs = {b: run_fit("ocr_cnn", tmp_path / b, *args, "--model.backend", b, "--parity.every_n_steps", "1")
+            for b in ("numpy", "torch")}
+    a, b = epoch_numbers(runs["numpy"]), epoch_numbers(runs["torch"])
+    assert len(a) == len(b) == 2
+    for ea, eb in zip(a, b):
+        assert ea.keys() == eb.keys()
+        for key in ea:
+            assert abs(ea[key] - eb[key]) <= 1e-9, f"epoch {ea['epoch']} {key}: numpy {ea[key]!r} torch {eb[key]!r}"
+
+
+def test_parity_check_covers_conv_and_replays_the_dropout_mask():
+    from lightning_ffnn.callbacks import GradientParityCheck
+    from lightning_ffnn.models import FFNNModule
+
+    layers = [{"type": "conv2d", "out_channels": 3, "kernel_size": 3, "padding": 1}, {"type": "activation", "name": "relu"},
+              {"type": "max_pool2d", "kernel_size": 2}, {"type": "flatten"}, {"type": "dropout", "p": 0.5}]
+    model = FFNNModule(backend="numpy", layers=layers, task="classification", input_dim=128, output_dim=10,
+                       dtype="float64")
+    model.input_shape = (1, 16, 8)
+    model._build()
+    x, y = torch.randn(8, 1, 16, 8, dtype=torch.float64), torch.randint(0, 10, (8,))
+    model.loss_fn(model.net(x), y).backward()
+    result = GradientParityCheck().compare(model, x, y)
+    assert {"0.weight", "0.bias", "5.weight", "5.bias"} <= result.keys()
+    assert result["max"] < 1e-12, result
+    # a new mask in the model but not in the check's twin would differ by far more: the replay matters
+    model.zero_grad()
+    model.loss_fn(model.net(x), y).backward()
+    assert GradientParityCheck().compare(model, x, y)["max"] < 1e-12
+
+
+def test_pure_numpy_trainer_runs_the_cnn_spec():
+    from numpy_ops import spec as S
+    from numpy_ops.network import build
+    from numpy_ops.optim import SGD
+    from numpy_ops.losses import softmax_cross_entropy
+
+    rng = np.random.default_rng(0)
+    spec = [S.Conv2d(4, 3, padding="same"), S.Activation("relu"), S.MaxPool2d(2), S.Flatten(), S.Dropout(0.2),
+            S.Linear(3)]
+    net = build(spec, (1, 6, 6), rng)
+    x = rng.standard_normal((30, 1, 6, 6))
+    y = (x[:, 0, :3].sum(axis=(1, 2)) > 0).astype(int) + (x[:, 0, 3:].sum(axis=(1, 2)) > 0)
+    opt = SGD(net.parameters(), lr=0.1, momentum=0.9)
+    losses = []
+    for _ in range(40):
+        net.zero_grad()
+        loss, cache = softmax_cross_entropy.forward(net(x), y)
+        net.backward(softmax_cross_entropy.backward(np.float64(1.0), cache)[0])
+        opt.step(net.gradients())
+        losses.append(float(loss))
+    assert losses[-1] < 0.5 * losses[0], losses
+
+
+MNIST_DIR = Path(REPO).parent.parent / "main" / "data" / "mnist"
+
+
+@pytest.mark.skipif(not (MNIST_DIR / "train-images-idx3-ubyte").exists() and
+                    not (MNIST_DIR / "train-images-idx3-ubyte.gz").exists(),
+                    reason=f"MNIST IDX files not found in {MNIST_DIR} (python scripts/prepare_data.py mnist)")
+def test_mnist_cnn_config_builds_and_steps(tmp_path, monkeypatch):
+    skip_figures(monkeypatch)
+    result = run_fit("mnist_cnn", tmp_path, "--data.init_args.data_dir", str(MNIST_DIR), "--trainer.max_epochs", "1",
+                     "--trainer.limit_train_batches", "3", "--trainer.limit_val_batches", "0")
+    assert result is not None
