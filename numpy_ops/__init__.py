@@ -13,6 +13,9 @@ and container are capitalised (``Layer``, ``Sequential``). Modules, in the order
 * `layers`      -- the affine op (weights stored (out, in), like ``nn.Linear``)
 * `activations` -- sigmoid, tanh, relu, leaky_relu, elu, softplus, swish, gelu, identity
 * `reshape`     -- flatten
+* `conv`        -- 2-D convolution: im2col + one matrix product, and the naive loops it is checked against
+* `pooling`     -- max and average pooling
+* `dropout`     -- inverted dropout with a mask drawn from a NumPy generator
 * `losses`      -- softmax cross-entropy, MSE, binary cross-entropy from logits
 * `init`        -- initialisers with ``torch.nn.init``'s conventions
 * `spec`        -- a network described once, as a list of layer specs
@@ -36,6 +39,9 @@ from .optim import OPTIMIZERS, SGD, Adam, Optimizer
 from .perceptron import PerceptronResult, fit_perceptron
 from .polyfit import design_matrix, fit_polynomial, rms_error
 from .reshape import flatten
+from .conv import Conv2dOp, conv2d
+from .pooling import AvgPool2dOp, MaxPool2dOp, avg_pool2d, max_pool2d
+from .dropout import DropoutLayer, DropoutOp, dropout, dropout_mask
 from .train import History, accuracy, fit
 
 __all__ = [
@@ -51,5 +57,7 @@ __all__ = [
     "PerceptronResult", "fit_perceptron",
     "design_matrix", "fit_polynomial", "rms_error",
     "flatten",
+    "Conv2dOp", "conv2d", "AvgPool2dOp", "MaxPool2dOp", "avg_pool2d", "max_pool2d",
+    "DropoutLayer", "DropoutOp", "dropout", "dropout_mask",
     "History", "accuracy", "fit",
 ]

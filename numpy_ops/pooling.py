@@ -40,6 +40,14 @@ def _padded(x: np.ndarray, pad: int, fill: float) -> np.ndarray:
     return xp
 
 
+def _zeros_as(shape: tuple[int, ...], like: np.ndarray) -> np.ndarray:
+    """Zeros of ``shape`` (N, C, H, W), channels last in memory when ``like`` is (a conv's output and gradient are):
+    the gradient then reaches the conv's backward without a transposing copy."""
+    if like.transpose(0, 2, 3, 1).flags.c_contiguous:
+        return np.zeros((shape[0], shape[2], shape[3], shape[1]), like.dtype).transpose(0, 3, 1, 2)
+    return np.zeros(shape, like.dtype)
+
+
 def _offsets(k: int, s: int, Ho: int, Wo: int):
     """(index, row slice, column slice) of each kernel offset, in the window's row-major order."""
     for u in range(k):
@@ -87,7 +95,8 @@ class MaxPool2dOp(_Pool2dOp):
         for idx, rows, cols in _offsets(self.kernel_size, self.stride, Ho, Wo):
             v = xp[:, :, rows, cols]
             if out is None:
-                out, arg = v.copy(), np.zeros(v.shape, np.uint8 if self.kernel_size ** 2 < 256 else np.int64)
+                out = v.copy(order="K")  # keeps a channels-last input channels-last
+                arg = np.zeros_like(v, dtype=np.uint8 if self.kernel_size ** 2 < 256 else np.int64)
                 continue
             larger = v > out  # strictly: on a tie the earlier element keeps the window, as in torch
             np.copyto(out, v, where=larger)
@@ -97,7 +106,7 @@ class MaxPool2dOp(_Pool2dOp):
     def backward(self, dout, cache):
         arg, holder = cache
         N, Ho, Wo = dout.shape[0], dout.shape[2], dout.shape[3]
-        dxp = np.zeros((N, *holder.shape[1:]), dout.dtype)
+        dxp = _zeros_as((N, *holder.shape[1:]), dout)
         for idx, rows, cols in _offsets(self.kernel_size, self.stride, Ho, Wo):
             dxp[:, :, rows, cols] += np.where(arg == idx, dout, 0)
         return (self._crop(dxp),)
@@ -118,7 +127,7 @@ class AvgPool2dOp(_Pool2dOp):
         xp = _padded(x, self.padding, 0.0)
         out = None
         for _, rows, cols in _offsets(self.kernel_size, self.stride, Ho, Wo):
-            out = xp[:, :, rows, cols].copy() if out is None else out + xp[:, :, rows, cols]
+            out = xp[:, :, rows, cols].copy(order="K") if out is None else out + xp[:, :, rows, cols]
         out /= self.kernel_size ** 2
         return out, (np.empty((0, *xp.shape[1:]), x.dtype),)
 
@@ -126,7 +135,7 @@ class AvgPool2dOp(_Pool2dOp):
         (holder,) = cache
         N, Ho, Wo = dout.shape[0], dout.shape[2], dout.shape[3]
         share = dout / dout.dtype.type(self.kernel_size ** 2)
-        dxp = np.zeros((N, *holder.shape[1:]), dout.dtype)
+        dxp = _zeros_as((N, *holder.shape[1:]), dout)
         for _, rows, cols in _offsets(self.kernel_size, self.stride, Ho, Wo):
             dxp[:, :, rows, cols] += share
         return (self._crop(dxp),)

@@ -70,26 +70,23 @@ def test_parity_check_covers_conv_and_replays_the_dropout_mask():
 
 
 def test_pure_numpy_trainer_runs_the_cnn_spec():
+    """`numpy_ops.train.fit` (no torch at all) on a CNN spec with max pooling, average pooling and dropout."""
     from numpy_ops import spec as S
+    from numpy_ops.losses import softmax_cross_entropy
     from numpy_ops.network import build
     from numpy_ops.optim import SGD
-    from numpy_ops.losses import softmax_cross_entropy
+    from numpy_ops.train import accuracy, fit
 
     rng = np.random.default_rng(0)
-    spec = [S.Conv2d(4, 3, padding="same"), S.Activation("relu"), S.MaxPool2d(2), S.Flatten(), S.Dropout(0.2),
-            S.Linear(3)]
+    spec = [S.Conv2d(4, 3, padding="same"), S.Activation("relu"), S.MaxPool2d(2), S.AvgPool2d(3, 1, 1), S.Flatten(),
+            S.Dropout(0.2), S.Linear(3)]
     net = build(spec, (1, 6, 6), rng)
-    x = rng.standard_normal((30, 1, 6, 6))
+    x = rng.standard_normal((60, 1, 6, 6))
     y = (x[:, 0, :3].sum(axis=(1, 2)) > 0).astype(int) + (x[:, 0, 3:].sum(axis=(1, 2)) > 0)
-    opt = SGD(net.parameters(), lr=0.1, momentum=0.9)
-    losses = []
-    for _ in range(40):
-        net.zero_grad()
-        loss, cache = softmax_cross_entropy.forward(net(x), y)
-        net.backward(softmax_cross_entropy.backward(np.float64(1.0), cache)[0])
-        opt.step(net.gradients())
-        losses.append(float(loss))
-    assert losses[-1] < 0.5 * losses[0], losses
+    history = fit(net, softmax_cross_entropy, SGD(net.parameters(), lr=0.05, momentum=0.9), x, y, epochs=30,
+                  batch_size=10, metric=accuracy)
+    assert history["train_loss"][-1] < 0.5 * history["train_loss"][0], history["train_loss"]
+    assert history["train_metric"][-1] > 0.8
 
 
 MNIST_DIR = Path(REPO).parent.parent / "main" / "data" / "mnist"
