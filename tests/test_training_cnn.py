@@ -113,3 +113,13 @@ def test_mnist_cnn_config_takes_a_step_on_real_images_with_parity():
     model.loss_fn(model.net(x), y).backward()
     result = GradientParityCheck().compare(model, x, y)
     assert result["max"] < 1e-12, result
+
+
+def test_report_section_pieces():
+    from lightning_ffnn.labs.cnn import confusion_figure, confusion_matrix, feature_maps_figure, filters_figure
+
+    counts = confusion_matrix(np.array([0, 1, 1, 2]), np.array([0, 1, 2, 2]), 3)
+    np.testing.assert_array_equal(counts, [[1, 0, 0], [0, 1, 1], [0, 0, 1]])
+    assert len(confusion_figure(counts, ["a", "b", "c"], "t").axes) == 2  # the matrix and its colour bar
+    assert sum(ax.images != [] for ax in filters_figure(np.ones((5, 1, 3, 3)), "t").axes) == 5
+    assert sum(ax.images != [] for ax in feature_maps_figure(np.ones((4, 4)), np.ones((3, 4, 4)), "t").axes) == 4

@@ -103,7 +103,7 @@ def _accuracy_row(label: str, network: str, r: dict[str, Any]) -> list[str]:
             pct("train/accuracy"), pct("val/accuracy"), pct("test/accuracy"), f"{r['wall_time_s']:.1f}"]
 
 
-def _compare(s: Section, opts: Options, name: str, dm, cnn: dict[str, Any], mlp: dict[str, Any]) -> None:
+def _compare(s: Section, name: str, dm, cnn: dict[str, Any], mlp: dict[str, Any]) -> None:
     """Curves, filters, feature maps, confusion matrix and the MLP-vs-CNN table of one data set."""
     net = _trained_net(cnn, tuple(dm.input_shape))
     cnn["n_params"] = sum(p.numel() for p in net.parameters())
@@ -167,7 +167,7 @@ def cnn_section(s: Section, opts: Options) -> None:
                              f"{cnn['settings']['model']['momentum']}"})
     dm = OCRDataModule(size=size, layout="image", data_dir=opts.data_dir)
     dm.setup("test")
-    _compare(s, opts, f"OCR {size}", dm, cnn, mlp)
+    _compare(s, f"OCR {size}", dm, cnn, mlp)
 
     try:
         MNISTDataModule(kind="mnist", layout="image").prepare_data()
@@ -182,4 +182,4 @@ def cnn_section(s: Section, opts: Options) -> None:
     s.data("real", cnn["data_source"])
     dm = MNISTDataModule(kind="mnist", layout="image")
     dm.setup("test")
-    _compare(s, opts, "MNIST", dm, cnn, mlp)
+    _compare(s, "MNIST", dm, cnn, mlp)
