@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 from pathlib import Path
 
 import numpy as np
@@ -89,7 +90,8 @@ def test_pure_numpy_trainer_runs_the_cnn_spec():
     assert history["train_metric"][-1] > 0.8
 
 
-MNIST_DIR = Path(REPO).parent.parent / "main" / "data" / "mnist"
+# The datamodule's default directory, or $LIGHTNING_FFNN_MNIST_DIR (e.g. a worktree pointing at the main checkout's).
+MNIST_DIR = Path(os.environ.get("LIGHTNING_FFNN_MNIST_DIR", REPO / "data" / "mnist"))
 
 
 @pytest.mark.skipif(not any((MNIST_DIR / f"train-images-idx3-ubyte{ext}").exists() for ext in ("", ".gz")),
