@@ -71,12 +71,12 @@ def lab32(argv: list[str]) -> None:
 
 def main(argv: list[str]) -> int:
     from lightning_ffnn.callbacks import GradientParityError
-    from lightning_ffnn.cli import quiet_known_warnings
+    from lightning_ffnn.cli import configure_runtime
     from lightning_ffnn.datasets.errors import DataError
     from lightning_ffnn.models import DivergenceError
     from lightning.fabric.utilities.exceptions import MisconfigurationException
 
-    quiet_known_warnings()
+    configure_runtime()
     try:
         # A subcommand ("fit", ...) or the CLI's own help goes to LightningCLI; anything else is lab 3.2's options.
         if argv and (not argv[0].startswith("-") or argv[0] in ("-h", "--help", "--print_config")):
