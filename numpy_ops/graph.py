@@ -213,10 +213,17 @@ def backward(output: Node, seed: Any = None) -> dict[Node, np.ndarray]:
     grads: dict[Node, np.ndarray] = {output: seed}
     for node in reversed(topological_order(output)):
         g = grads[node]  # complete: every node that uses `node` came later in the order
-        for parent, local in zip(node.parents, node.locals):
-            contribution = local(g) if callable(local) else _unbroadcast(g * local, parent.shape)
+        for k, parent in enumerate(node.parents):
+            contribution = edge_gradient(node, k, g)
             grads[parent] = grads[parent] + contribution if parent in grads else contribution
     return grads
+
+
+def edge_gradient(node: Node, k: int, grad: np.ndarray) -> np.ndarray:
+    """The chain rule on one edge: what ``node``'s gradient ``grad`` sends back to its ``k``-th parent
+    (``grad * local``, summed over broadcast axes, or the stored vector-Jacobian product)."""
+    local, parent = node.locals[k], node.parents[k]
+    return local(grad) if callable(local) else _unbroadcast(grad * local, parent.shape)
 
 
 def _unbroadcast(grad: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
