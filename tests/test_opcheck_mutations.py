@@ -117,3 +117,33 @@ def test_every_reference_op_passes_itself_at_every_shape(like):
     assert any("non-contiguous" in c for c in cases) and any("float32" in c for c in cases)
     assert any(c.startswith("batch 1") for c in cases)
     assert report.worst_rel_error() < 1e-6
+
+
+def _transform(base, i, f):
+    """The base op's backward with gradient ``i`` replaced by ``f(gradient)``."""
+    def wrong(dout, cache):
+        grads = list(base.backward(dout, cache))
+        grads[i] = f(grads[i])
+        return tuple(grads)
+    return wrong
+
+
+# Convolution, pooling and recurrence: checked when their modules are on this branch (registered by references).
+LATER_MUTANTS = {
+    "conv2d db times N": ("conv2d", 2, lambda g: g * 3, "b", "factor"),         # the odd-sizes case has N = 3
+    "conv2d dW with the wrong sign": ("conv2d", 1, lambda g: -g, "W", "sign"),
+    "max_pool2d halved": ("max_pool2d", 0, lambda g: g / 2, "x", "factor"),
+    "rnn weight_hh transposed": ("rnn", 2, lambda g: g.T, "weight_hh", "transposed"),
+}
+
+
+@pytest.mark.parametrize("name", list(LATER_MUTANTS))
+def test_mutants_of_later_ops(name):
+    like, i, f, bad_input, key = LATER_MUTANTS[name]
+    if like not in REFERENCES:
+        pytest.skip(f"numpy_ops has no {like} on this branch")
+    base = REFERENCES[like].make_op()
+    report = check(Mutant(base, _transform(base, i, f)), like=like)
+    rows = {row["input"]: row for row in report.summary()}
+    assert not report.passed and not rows[bad_input]["passed"]
+    assert rows[bad_input]["hint_key"] == key, rows[bad_input]["hint"]

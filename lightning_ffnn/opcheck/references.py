@@ -132,18 +132,20 @@ def _pool_inputs(rng, n, c, h, w):
 
 
 def _rnn_inputs(rng, n, t, d, hidden):
-    return (rng.standard_normal((n, t, d)), rng.standard_normal((n, hidden)) * 0.5,
-            rng.standard_normal((hidden, d)) * 0.5, rng.standard_normal((hidden, hidden)) * 0.5,
-            rng.standard_normal(hidden) * 0.5)
+    """x (N, T, D), weight_ih (H, D), weight_hh (H, H), bias_ih (H,), bias_hh (H,), h0 (N, H): nn.RNN's order."""
+    return (rng.standard_normal((n, t, d)), rng.standard_normal((hidden, d)) * 0.5,
+            rng.standard_normal((hidden, hidden)) * 0.5, rng.standard_normal(hidden) * 0.5,
+            rng.standard_normal(hidden) * 0.5, rng.standard_normal((n, hidden)) * 0.5)
 
 
 _OPTIONAL = (
-    # (reference name, module, attribute, input names, input maker, cases)
-    ("conv2d", "numpy_ops.conv", "conv2d", ("x", "W", "b"), _conv_inputs,
+    # (reference name, module, factory, its arguments, input names, input maker, cases)
+    ("conv2d", "numpy_ops.conv", "conv2d", dict(stride=1, padding=1), ("x", "W", "b"), _conv_inputs,
      (Case("batch 1", 1, dict(n=1, c=2, h=5, w=5, f=3, k=3)), Case("odd sizes", 3, dict(n=3, c=1, h=7, w=6, f=2, k=3)))),
-    ("max_pool2d", "numpy_ops.pooling", "max_pool2d", ("x",), _pool_inputs,
+    ("max_pool2d", "numpy_ops.pooling", "max_pool2d", dict(kernel_size=2), ("x",), _pool_inputs,
      (Case("batch 1", 1, dict(n=1, c=2, h=4, w=4)), Case("odd sizes", 3, dict(n=3, c=3, h=6, w=4)))),
-    ("rnn", "numpy_ops.rnn", "rnn", ("x", "h0", "Wx", "Wh", "b"), _rnn_inputs,
+    ("rnn", "numpy_ops.rnn", "rnn", dict(nonlinearity="tanh"), ("x", "weight_ih", "weight_hh", "bias_ih", "bias_hh",
+                                                               "h0"), _rnn_inputs,
      (Case("batch 1", 1, dict(n=1, t=3, d=4, hidden=5)), Case("odd sizes", 3, dict(n=3, t=5, d=3, hidden=2)))),
 )
 
@@ -151,12 +153,12 @@ _OPTIONAL = (
 def _register_optional() -> None:
     import importlib
 
-    for name, module, attr, names, make, cases in _OPTIONAL:
+    for name, module, factory, kwargs, names, make, cases in _OPTIONAL:
         try:
-            op = getattr(importlib.import_module(module), attr)
+            build = getattr(importlib.import_module(module), factory)
         except (ImportError, AttributeError):
             continue
-        register(Reference(name, lambda op=op: op, names, make, cases))
+        register(Reference(name, lambda build=build, kwargs=kwargs: build(**kwargs), names, make, cases))
 
 
 _register_optional()
