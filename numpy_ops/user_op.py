@@ -115,10 +115,13 @@ def load_module(path: Path):
     if spec is None or spec.loader is None:
         raise LoadError(f"{path}: not a Python file that can be imported")
     module = importlib.util.module_from_spec(spec)
+    # registered while it runs, as an import would (dataclasses and pickling look the module up by name)
+    sys.modules[module_name] = module
     sys.path.insert(0, str(path.resolve().parent))
     try:
         spec.loader.exec_module(module)
     except Exception as exc:  # the user's file: any error becomes the reason it cannot be loaded
+        del sys.modules[module_name]
         frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename == str(path)]
         where = f", line {frames[-1].lineno}" if frames else ""
         raise LoadError(f"{path}{where}: importing the file raised {type(exc).__name__}: {exc}") from None

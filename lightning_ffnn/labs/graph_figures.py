@@ -94,7 +94,7 @@ def graph_figure(output: Node, title: str = "") -> Figure:
         for k, parent in enumerate(node.parents):
             (x0, y0), (x1, y1) = pos[id(parent)], pos[id(node)]
             ax.add_patch(FancyArrowPatch((x0, y0), (x1, y1), arrowstyle="-|>", mutation_scale=10, color="0.6",
-                                         shrinkA=26, shrinkB=26, linewidth=0.8))
+                                         shrinkA=26, shrinkB=34, linewidth=0.8))
             if parent.op != "const":
                 back = graph.edge_gradient(node, k, grads[node])
                 ax.text(x0 + 0.55 * (x1 - x0), y0 + 0.55 * (y1 - y0), fmt(back), color="tab:red", fontsize=7,
