@@ -5,9 +5,7 @@ from __future__ import annotations
 import textwrap
 
 import lightning as L
-import numpy as np
 import pytest
-import torch
 
 from helpers_training import run_fit, skip_figures
 from lightning_ffnn.callbacks import GradientParityError

@@ -12,7 +12,7 @@ import math
 import sys
 from pathlib import Path
 
-from numpy_ops.user_op import LoadError, is_op_path, load_op
+from numpy_ops.user_op import LoadError, load_op
 
 from . import teacher
 from .checks import check
