@@ -6,6 +6,7 @@ Run from the repository root (after ``make setup``)::
     python scripts/jacobian.py --nodes     # also every node's value and gradient, and the lecture's graphs
     python scripts/jacobian.py --x 0.5 -1 2
     python scripts/jacobian.py --draw graphs/   # the lab's and the lecture's graphs drawn, as PNGs
+    python scripts/jacobian.py --tensorboard runs/graphs   # the same figures in TensorBoard (tag graph/...)
 
 The NumPy Jacobian comes from one backward pass per output through `numpy_ops.graph`; the PyTorch
 one from ``torch.autograd.functional.jacobian``. Both are float64 and agree to about 1e-15.
@@ -25,6 +26,8 @@ def main() -> None:
     parser.add_argument("--draw", metavar="DIR", nargs="?", const="graphs", default=None,
                         help="also draw the lab's and the lecture's graphs (nodes, values, gradients, the backward "
                              "pass on the edges) as PNGs into DIR (default: graphs)")
+    parser.add_argument("--tensorboard", metavar="LOGDIR",
+                        help="also log the drawn graphs to TensorBoard in LOGDIR (tags graph/<name>)")
     args = parser.parse_args()
     points = args.x or jacobian.LAB_POINTS
 
@@ -38,6 +41,14 @@ def main() -> None:
 
         for path in save_figures(args.draw):
             print(f"wrote {path}")
+    if args.tensorboard is not None:
+        from torch.utils.tensorboard import SummaryWriter
+
+        from lightning_ffnn.labs.graph_figures import log_to_tensorboard
+
+        with SummaryWriter(args.tensorboard) as writer:
+            tags = log_to_tensorboard(writer)
+        print(f"logged {', '.join(tags)} to {args.tensorboard} (tensorboard --logdir {args.tensorboard})")
 
 
 if __name__ == "__main__":

@@ -57,13 +57,15 @@ def test_array_figure_summarises_arrays():
 
 
 def test_the_script_draws_pngs(tmp_path):
-    done = subprocess.run([sys.executable, "scripts/jacobian.py", "--draw", str(tmp_path)], cwd=REPO,
+    done = subprocess.run([sys.executable, "scripts/jacobian.py", "--draw", str(tmp_path), "--tensorboard",
+                           str(tmp_path / "tb")], cwd=REPO,
                           capture_output=True, text=True, env={"PYTHONPATH": str(REPO), "PATH": "",
                                                                "MPLBACKEND": "Agg"})
     assert done.returncode == 0, done.stderr
     written = sorted(p.name for p in tmp_path.glob("*.png"))
     assert written == sorted(f"graph_{k}.png" for k in gf.GRAPHS)
     assert all((tmp_path / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" for name in written)
+    assert "logged graph/lab_y1" in done.stdout and list((tmp_path / "tb").glob("events.out.tfevents.*"))
 
 
 def test_tensorboard_gets_every_graph(tmp_path):
