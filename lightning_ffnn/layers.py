@@ -171,3 +171,26 @@ def numpy_module(spec: S.LayerSpec, in_shape: tuple[int, ...], dtype: torch.dtyp
 def torch_module(spec: S.LayerSpec, in_shape: tuple[int, ...], dtype: torch.dtype) -> nn.Module:
     """The native torch module of one layer spec."""
     return _module(spec, in_shape, dtype, 1)
+
+
+class NumpyUserActivation(nn.Module):
+    """A user's own activation from a file (`numpy_ops.spec.UserActivation`), through the bridge; its native
+    twin is the `numpy_ops` activation it should equal (``like``), so the gradient-parity check compares them."""
+
+    def __init__(self, path: str, like: str, **kwargs):
+        super().__init__()
+        self.path, self.like, self.kwargs = path, like, kwargs
+        self.op = S.UserActivation(like, kwargs, path).op()
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return apply_op(self.op, x)
+
+    def native(self) -> nn.Module:
+        return torch_activation(self.like, **self.kwargs)
+
+    def extra_repr(self) -> str:
+        return f"{self.path!r}, like={self.like!r}"
+
+
+MODULES[S.UserActivation] = (lambda s, shape, dtype: NumpyUserActivation(s.path, s.name, **s.kwargs),
+                             lambda s, shape, dtype: torch_activation(s.name, **s.kwargs))

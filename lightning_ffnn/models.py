@@ -43,7 +43,8 @@ class FFNNModule(L.LightningModule):
         backend: ``"torch"`` for native layers, ``"numpy"`` for the hand-written NumPy layers and loss.
             Both have the same parameters, so a checkpoint of one loads into the other.
         hidden_sizes: widths of the hidden layers (the labs use two); ``[]`` is a linear model.
-        activation: the hidden layers' activation (any of numpy_ops').
+        activation: the hidden layers' activation (any of numpy_ops'), or a user's own op from a file,
+            ``FILE.py:NAME@sigmoid`` (`numpy_ops.spec.UserActivation`).
         layers: instead of ``hidden_sizes`` and ``activation``, the network's layers as a spec list
             (`numpy_ops.spec`, e.g. ``[{type: linear, out_features: 64}, {type: activation, name: relu}]``);
             the output layer (linear, ``output_dim`` units) is appended to it.
@@ -64,7 +65,7 @@ class FFNNModule(L.LightningModule):
         self,
         backend: Literal["torch", "numpy"] = "torch",
         hidden_sizes: list[int] = (64, 64),
-        activation: ActivationName = "sigmoid",
+        activation: ActivationName | str = "sigmoid",
         layers: list[dict] | None = None,
         init: InitName = "torch_default",
         init_bounds: tuple[float, float] = (-0.1, 0.1),

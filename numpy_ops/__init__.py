@@ -21,10 +21,11 @@ and container are capitalised (``Layer``, ``Sequential``). Modules, in the order
 * `train`       -- a minimal training loop
 * `gradcheck`   -- central-difference gradient checks
 * `graph`       -- a computational-graph engine (lab 3.1's Jacobian): ``numpy_ops.graph.backward``
+* `graph_examples` -- lab 3.1's function and the lecture's worked graphs, built with `graph`
 * `perceptron`, `polyfit` -- the perceptron rule; polynomial least squares and ridge
 """
 
-from . import graph, spec
+from . import graph, graph_examples, spec
 from .activations import ACTIVATIONS, Activation, get_activation
 from .gradcheck import check_op, numerical_gradient, rel_error
 from .init import INIT_SCHEMES, init_linear, init_weight_and_bias
@@ -39,7 +40,7 @@ from .reshape import flatten
 from .train import History, accuracy, fit
 
 __all__ = [
-    "graph", "spec",
+    "graph", "graph_examples", "spec",
     "ACTIVATIONS", "Activation", "get_activation",
     "check_op", "numerical_gradient", "rel_error",
     "INIT_SCHEMES", "init_linear", "init_weight_and_bias",
