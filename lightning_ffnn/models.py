@@ -96,6 +96,11 @@ class FFNNModule(L.LightningModule):
         if init_bounds[0] >= init_bounds[1]:
             raise ValueError(f"model.init_bounds: need a < b, got {tuple(init_bounds)}")
         self.spec_body = S.parse(layers) if layers is not None else None  # fails early on a bad layer list
+        if layers is None:
+            try:  # a name or a user's FILE.py:NAME@like (so any string passes the parser): check it here
+                S.activation_spec(activation)
+            except ValueError as exc:
+                raise ValueError(f"model.activation: {exc}") from None
         self.save_hyperparameters()
         self.hparams.hidden_sizes = hidden_sizes
         self.net: nn.Sequential | None = None
