@@ -75,11 +75,15 @@ class GradientParityCheck(Callback):
         bad = {k: v for k, v in self.last.items() if k != "max" and not v <= tol}
         if bad:
             worst = max(bad, key=lambda k: bad[k] if math.isfinite(bad[k]) else math.inf)
+            # A user's own op (--model.activation FILE.py:NAME) gets the op checker's diagnosis: which mistake.
+            from .opcheck.training import explain_user_ops
+
+            why = explain_user_ops(pl_module.net)
             raise GradientParityError(
                 f"gradient parity check failed at epoch {trainer.current_epoch}, global step {trainer.global_step}: "
                 f"the hand-written NumPy gradient of '{worst}' differs from autograd's by {bad[worst]:.3g} "
                 f"(relative), above the tolerance {tol:g}. Layers over tolerance: {sorted(bad)}. "
-                f"A numpy_ops backward is wrong."
+                + (f"A user op is wrong:\n{why}" if why else "A numpy_ops backward is wrong.")
             )
 
     @torch.enable_grad()

@@ -8,11 +8,11 @@ import lightning as L
 import pytest
 
 from helpers_training import run_fit, skip_figures
-from lightning_ffnn.callbacks import GradientParityError
+from lightning_ffnn.callbacks import GradientParityCheck, GradientParityError
 from lightning_ffnn.datamodules import XORDataModule
 from lightning_ffnn.layers import NumpyUserActivation
 from lightning_ffnn.models import FFNNModule
-from lightning_ffnn.opcheck.training import UserOpParityCheck, explain_user_ops
+from lightning_ffnn.opcheck.training import explain_user_ops
 from numpy_ops import spec as S
 
 SIGMOIDS = """
@@ -75,7 +75,7 @@ def _xor_run(activation_file: str, callback) -> FFNNModule:
 
 
 def test_a_right_user_op_in_the_layer_list_trains_under_the_parity_check(ops_file):
-    check = UserOpParityCheck(every_n_steps=1)
+    check = GradientParityCheck(every_n_steps=1)
     model = _xor_run(f"{ops_file}:MySigmoid", check)
     assert isinstance(model.net[1], NumpyUserActivation)
     assert check.last and check.last["max"] < 1e-12
@@ -84,7 +84,7 @@ def test_a_right_user_op_in_the_layer_list_trains_under_the_parity_check(ops_fil
 
 def test_a_wrong_user_op_stops_training_with_the_checkers_hint(ops_file):
     with pytest.raises(GradientParityError) as info:
-        _xor_run(f"{ops_file}:WrongSigmoid", UserOpParityCheck(every_n_steps=1))
+        _xor_run(f"{ops_file}:WrongSigmoid", GradientParityCheck(every_n_steps=1))
     message = str(info.value)
     assert "gradient parity check failed at epoch 0, global step 0" in message
     assert f"layer 1 ({ops_file}:WrongSigmoid) fails `python scripts/check_op.py" in message

@@ -2,16 +2,14 @@
 
 `explain_user_ops(net)` checks every user-file activation of a network (`lightning_ffnn.layers.
 NumpyUserActivation`) against the reference it stands in for, exactly as ``scripts/check_op.py`` would, and
-returns the hints as text ("" when they all pass). `UserOpParityCheck` is the project's
-`GradientParityCheck` with that text appended to its error, so a run stops with the same hint the checker
-gives.
+returns the hints as text ("" when they all pass). `GradientParityCheck` appends that text to its error,
+so a run stops with the same hint the checker gives.
 """
 
 from __future__ import annotations
 
 from torch import nn
 
-from ..callbacks import GradientParityCheck, GradientParityError
 from ..layers import NumpyUserActivation
 from .checks import check
 
@@ -29,16 +27,3 @@ def explain_user_ops(net: nn.Module) -> str:
         lines.append(f"layer {name} ({module.path}) fails `python scripts/check_op.py {module.path} --like "
                      f"{module.like}`: " + "; ".join(f"HINT: {h}" for h in found))
     return "\n".join(lines)
-
-
-class UserOpParityCheck(GradientParityCheck):
-    """`GradientParityCheck` whose error names the user's op that broke parity, with the checker's hint."""
-
-    def on_before_optimizer_step(self, trainer, pl_module, optimizer) -> None:
-        try:
-            super().on_before_optimizer_step(trainer, pl_module, optimizer)
-        except GradientParityError as exc:
-            why = explain_user_ops(pl_module.net)
-            if not why:
-                raise
-            raise GradientParityError(f"{exc}\n{why}") from None
