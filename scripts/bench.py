@@ -305,11 +305,9 @@ def main() -> None:
     parser.add_argument("--_workdir", help=argparse.SUPPRESS)
     args = parser.parse_args()
     BENCH_DATA_DIR = args.data_dir
-    from lightning_ffnn.cli import quiet_known_warnings
-    from lightning_ffnn.threads import limit_blas_threads
+    from lightning_ffnn.cli import configure_runtime
 
-    quiet_known_warnings()
-    limit_blas_threads()  # every path, NumPy ones included, on one BLAS thread (README, "Threads")
+    configure_runtime()  # every path, NumPy ones included, on one BLAS thread (docs/speed.md, "Threads")
     if args._memory:  # child process of peak_memory
         case = Case(**json.loads(args._case))
         time_path(args._memory, case, load(case, args.data_dir), os.path.join(args._workdir, f"mem-{args._memory}"))
