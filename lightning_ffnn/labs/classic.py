@@ -20,6 +20,7 @@ from matplotlib.figure import Figure
 from numpy_ops import perceptron, polyfit
 
 from ..tables import markdown_table
+from ..threads import limit_blas_threads
 from .runs import save_figures
 
 # ---- perceptron ----
@@ -204,6 +205,7 @@ def main() -> None:
     parser.add_argument("out_dir", type=Path, help="folder for the PNG figures")
     parser.add_argument("--seed", type=int, default=0, help="seed of the curve-fitting data")
     args = parser.parse_args()
+    limit_blas_threads()
 
     p = run_perceptron_lab(args.out_dir)
     print("## Perceptron\n\n" + p["table"] + "\n")

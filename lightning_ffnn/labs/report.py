@@ -26,6 +26,7 @@ from datetime import datetime
 from pathlib import Path
 
 from ..tables import markdown_table
+from ..threads import limit_blas_threads
 from .document import LabFailed, Options, Part, Section, data_label, to_html
 from .sections_lightning import REPO, fit_config, lab31_jacobian, lab32_ocr, lab33_regression, lightning_toys
 from .sections_numpy import (classic_activations, classic_perceptron, classic_polyfit, scratch_fashion, scratch_flower,
@@ -82,6 +83,7 @@ def build_report(opts: Options, log: Callable[[str], None] = print) -> ReportRes
     from ..cli import quiet_known_warnings
 
     quiet_known_warnings()
+    limit_blas_threads()
     unknown = set(opts.only or ()) - set(KEYS)
     if unknown:
         raise ValueError(f"unknown section(s) {sorted(unknown)}; choose from {', '.join(KEYS)}")

@@ -18,6 +18,7 @@ import argparse
 import time
 from pathlib import Path
 
+from ..threads import limit_blas_threads
 from .mnist_mlp import MNIST_REPORT_RUNS, MNIST_REPORTED, mnist_exercise_runs, run_mnist_lab
 from .runs import LabResult, RunConfig, RunResult, settings, train
 from .sine import (AS_REPORTED_RUNS, CORRECT_RUNS, SINE_REPORTED, SINE_RUNS, AsReportedAdam, AsReportedSGD,
@@ -41,6 +42,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--quick", action="store_true", help="CI-sized budgets")
     parser.add_argument("--only", nargs="*", choices=list(LABS), default=list(LABS))
     args = parser.parse_args(argv)
+    limit_blas_threads()
     for name in args.only:
         start = time.perf_counter()
         out: LabResult = LABS[name](args.out_dir, args.quick)
