@@ -222,3 +222,14 @@ def test_importing_the_labs_leaves_blas_threads_alone():
             "import lightning_ffnn.labs.scratch, lightning_ffnn.labs.classic, lightning_ffnn.labs.report; "
             "assert blas_threads() == before, (before, blas_threads())")
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_each_sine_predictor_keeps_its_own_standardisation():
+    from lightning_ffnn.labs import sine
+
+    data = scratch.make_sine_as_reported()
+    runs_ = runs.with_epochs(scratch.SINE_RUNS[1:], 3)  # raw, x and y, x: the figure of each must use its own
+    results, predictors = sine.fit_sine(runs_, data, (0,))
+    X_test, y_test = data["test"]
+    for r in results:
+        assert np.mean((predictors[r.label](X_test) - y_test) ** 2) == pytest.approx(r.metrics["test_mse"], rel=1e-12)

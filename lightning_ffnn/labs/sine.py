@@ -124,7 +124,7 @@ def fit_sine(runs: tuple[RunConfig, ...], data: dict, seeds: tuple[int, ...]) ->
             net, history, seconds = train(config, sx(X), sy(y), seed, eval_sets={"test": (sx(X_test), sy(y_test))},
                                           eval_every=5)
             first = config.build(seed)[0]  # the same initial weights, to measure where training started
-            predict = lambda x, net=net: sy.inverse(net(sx(x)))  # noqa: E731
+            predict = lambda x, net=net, sx=sx, sy=sy: sy.inverse(net(sx(x)))  # noqa: E731 (bound now, not at call)
             results.append(RunResult(config.label, seed, seconds, {
                 "initial_test_mse": float(np.mean((sy.inverse(first(sx(X_test))) - y_test) ** 2)),
                 "train_mse": float(np.mean((predict(X) - y) ** 2)),
