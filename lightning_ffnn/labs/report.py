@@ -39,6 +39,8 @@ __all__ = ["KEYS", "PARTS", "LabFailed", "Options", "Part", "ReportResult", "Sec
 #: follow); "N.k" is a ``###`` part. ``--only`` takes any key; a heading's key selects its parts.
 PARTS: tuple[Part, ...] = (
     Part("1", "jacobian", "Lab 3.1: the computational graph and its Jacobian", lab31_jacobian),
+    Part("1.1", "graphs", "The graphs drawn: every node's value and gradient",
+         "lightning_ffnn.labs.graph_figures:graph_section"),
     Part("2", "ocr", "Lab 3.2: OCR letters with the torch and NumPy backends", lab32_ocr),
     Part("3", "regression", "Lab 3.3: regression in and out of distribution", lab33_regression),
     Part("4", "scratch", "From-scratch NumPy experiments"),

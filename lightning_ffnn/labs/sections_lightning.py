@@ -86,7 +86,7 @@ def lab31_jacobian(s: Section, opts: Options) -> None:
     from . import jacobian
 
     rows = jacobian.compare_lab_jacobians()
-    s.add("The lab's function y = (y1, y2) of x = (x1, x2, x3) is built once (`numpy_ops.graph.lab_function`) and "
+    s.add("The lab's function y = (y1, y2) of x = (x1, x2, x3) is built once (`numpy_ops.graph_examples.lab_function`) and "
           "differentiated twice: by the hand-written graph engine (one backward pass per output) and by "
           "`torch.autograd.functional.jacobian`.")
     s.settings({"points": [list(x) for x in jacobian.LAB_POINTS], "dtype": "float64"})
