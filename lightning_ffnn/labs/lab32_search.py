@@ -3,10 +3,13 @@
 A plain PyTorch loop, not Lightning: a grid of a few dozen runs would otherwise pay Lightning's start-up and per-call
 costs dozens of times. It trains exactly what `FFNNModule` trains with the ``torch`` backend -- the same network
 (`build_network`, same init and seed), the same split (`OCRDataModule(val_fraction=...)`), the same batches in the
-same order (`EpochBatchSampler`), ``torch.optim.Adam`` -- and records the validation loss and accuracy after every
-epoch. The test set ({size}Validation.csv) is dropped before training starts: nothing here can look at it.
+same order (`EpochBatchSampler`), ``torch.optim.Adam`` or ``SGD`` -- and records the validation loss and accuracy
+after every epoch. The test set ({size}Validation.csv) is dropped before training starts: nothing here can look at it.
 
     python -m lightning_ffnn.labs.lab32_search --size large --epochs 40
+    python -m lightning_ffnn.labs.lab32_search --size small --epochs 200 --val_fraction 0.2 --handout --widths 256
+
+The steps taken, their tables and the choice: docs/main_job.md.
 """
 
 from __future__ import annotations
