@@ -91,7 +91,7 @@ def test_training_runs_give_their_settings_and_how_to_rerun(quick):
     _, md, _ = quick
     ocr = section(md, "2")
     assert "| small, torch | torch | 128-64-64-10 sigmoid |" in ocr and "| small, numpy | numpy |" in ocr
-    assert "python scripts/train.py fit --config configs/ocr_small.yaml" in ocr
+    assert "python scripts/train.py fit --config configs/ocr_small_selected.yaml" in ocr
     reg = section(md, "3")
     assert "test_ood RMSE" in reg and re.search(r"\| torch \| 3 \| \d+\.\d{4} \| \d+\.\d{4} \| \d+\.\d{4} \|", reg)
 

@@ -107,26 +107,23 @@ def lab31_jacobian(s: Section, opts: Options) -> None:
 
 def lab32_ocr(s: Section, opts: Options) -> None:
     from ..datamodules import OCRDataModule
+    from .lab32 import lab32_table, run_lab32
 
     sizes = ("small",) if opts.quick else OCR_SIZES
-    extra = ("--data.init_args.data_dir", opts.data_dir) if opts.data_dir else ()
-    runs = {f"{size}, {backend}": fit_config(opts, f"ocr_{size}", f"lab32/{size}_{backend}", backend,
-                                             _epochs(opts, f"ocr_{size}"), extra)
-            for size in sizes for backend in BACKENDS}
-    s.add("A 128-64-64-10 sigmoid network trained with the native PyTorch layers (`torch`) and with the hand-written "
-          "NumPy layers and loss (`numpy`, gradients checked against autograd during training). The test set is the "
-          "handout's Validation file." + (" Only the small set in --quick mode." if opts.quick else ""))
+    lab_runs = run_lab32(sizes, BACKENDS, "selected", data_dir=opts.data_dir, max_epochs=_epochs(opts, "ocr_small"),
+                         save_dir=opts.out_dir / "runs", extra=("--trainer.enable_progress_bar", "false"),
+                         log=lambda text: None)
+    runs = {r.label: {**r.results, "command": r.command} for r in lab_runs}
+    s.add("The main job (`python scripts/train.py`): a two-hidden-layer network per set, with the settings chosen on a "
+          "validation split of each training file (docs/main_job.md), trained with the native PyTorch layers "
+          "(`torch`) and with the hand-written NumPy layers and loss (`numpy`, gradients checked against autograd "
+          "during training). The test set is the handout's Validation file."
+          + (" Only the small set in --quick mode." if opts.quick else ""))
     for size in sizes:
         r = runs[f"{size}, torch"]
         s.data(_run_kind(r), f"{size}: {r['data_source']}")
     s.table(_run_settings_table(runs), "Settings of each run.")
-    s.table(markdown_table(["set", "backend", "epochs", "train accuracy", "test accuracy", "train loss", "test loss",
-                       "wall s", "data"],
-                      [[*label.split(", "), len(r["epochs"]), _metric(r["final"], "train/accuracy", True),
-                        _metric(r["final"], "test/accuracy", True), _metric(r["final"], "train/loss"),
-                        _metric(r["final"], "test/loss"), f"{r['wall_time_s']:.1f}", data_label(_run_kind(r))]
-                       for label, r in runs.items()], align_numbers=True),
-            "Accuracy and cross-entropy after the last epoch.")
+    s.table(lab32_table(lab_runs), "Accuracy and cross-entropy after the last epoch.")
     for size in sizes:
         dm = OCRDataModule(size=size, data_dir=opts.data_dir)
         s.figure(dm.sample_figure(), f"{size}_samples", f"Ten training samples of the {size} set "
