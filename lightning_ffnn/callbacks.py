@@ -25,7 +25,7 @@ from lightning.pytorch.callbacks import Callback
 from . import plots
 from .atomic import atomic_write_text
 from .layers import LOSS_MODULES
-from .models import DTYPES, LOSS_FOR_TASK, FFNNModule
+from .models import DTYPES, LOSS_FOR_TASK, FFNNModule, per_step_flat
 from .network import native_twin
 
 
@@ -92,7 +92,7 @@ class GradientParityCheck(Callback):
             for p_twin, p in zip(twin.parameters(), net.parameters()):
                 p_twin.copy_(p)
         twin.zero_grad(set_to_none=True)
-        self._twin_loss(twin(x), y).backward()
+        self._twin_loss(*per_step_flat(twin(x), y)).backward()
         dist = torch.distributed
         if dist.is_available() and dist.is_initialized() and dist.get_world_size() > 1:
             # Under DDP the model's gradients are already averaged over the ranks' batches: average the twin's
