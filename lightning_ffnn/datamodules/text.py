@@ -1,7 +1,8 @@
 """Character-level next-character prediction: the per-step task of the BPTT derivation (L = sum_t L_t).
 
-The text ships with Python itself: the Zen of Python, which the standard library's ``this`` module holds
-ROT13-encoded (decoded here with ``this.d``, the module's own table); any other UTF-8 file can be named instead.
+The text ships with Python itself: ``source="python_license"`` is the standard library's own LICENSE.txt (the
+history of Python and its licenses, about 14 000 characters of English); ``"zen"`` is the Zen of Python (857
+characters), which the ``this`` module holds ROT13-encoded; any other UTF-8 file can be named instead.
 The first ``1 - val_fraction`` of the text trains, the rest validates. Examples are windows of ``seq_len + 1``
 characters every ``stride`` characters: the input is the first ``seq_len`` as one-hot rows (seq_len, V), the
 target the next character at every step (seq_len,) as class indices; the model emits logits (N, T, V) and
@@ -18,7 +19,7 @@ import numpy as np
 import torch
 from matplotlib.figure import Figure
 
-from .base import ArrayDataModule, _DTYPES
+from .base import _DTYPES, ArrayDataModule
 
 
 def zen_of_python() -> str:
@@ -31,12 +32,17 @@ def zen_of_python() -> str:
 
 
 def load_text(source: str) -> tuple[str, str]:
-    """(text, description) for ``source`` = "zen" or a path to a UTF-8 text file."""
+    """(text, description) for ``source`` = "python_license", "zen" or a path to a UTF-8 text file."""
+    if source == "python_license":
+        import sysconfig
+
+        path = Path(sysconfig.get_paths()["stdlib"]) / "LICENSE.txt"
+        return path.read_text(encoding="utf-8"), f"Python's LICENSE.txt from its standard library ({path})"
     if source == "zen":
         return zen_of_python(), "the Zen of Python (Python's standard library module `this`, ROT13-decoded)"
     path = Path(source)
     if not path.is_file():
-        raise FileNotFoundError(f"text source {source!r}: expected 'zen' or the path of a text file; no such file")
+        raise FileNotFoundError(f"text source {source!r}: expected 'python_license', 'zen' or the path of a text file; no such file")
     return path.read_text(encoding="utf-8"), f"text file {path}"
 
 
@@ -44,7 +50,7 @@ class CharTextDataModule(ArrayDataModule):
     """Next-character windows of a text: X (N, seq_len, V) one-hot, y (N, seq_len) int64.
 
     Args:
-        source: "zen" (the Zen of Python, shipped with Python) or the path of a UTF-8 text file.
+        source: "python_license" or "zen" (both shipped with Python) or the path of a UTF-8 text file.
         seq_len: time steps per example (T).
         stride: characters between the starts of consecutive windows.
         val_fraction: the tail of the text held out as the "val" set.
@@ -54,7 +60,7 @@ class CharTextDataModule(ArrayDataModule):
 
     def __init__(
         self,
-        source: str = "zen",
+        source: str = "python_license",
         seq_len: int = 32,
         stride: int = 4,
         val_fraction: float = 0.1,
