@@ -180,8 +180,3 @@ class RNNOp(Op):
             dinp[:, j] = buf @ U
         return ds, buf.sum(axis=1) @ W, dinp
 
-
-def rnn(nonlinearity: str = "tanh", num_layers: int = 1, output: str = "all",
-        truncation: int | None = None) -> RNNOp:
-    """An `RNNOp` with these settings."""
-    return RNNOp(nonlinearity, num_layers, output, truncation)
