@@ -32,6 +32,14 @@ ActivationName = Literal[tuple(ACTIVATIONS)]
 InitName = Literal[tuple(INIT_SCHEMES)]
 
 
+def per_step_flat(out: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Per-time-step classification (a character model): logits (N, T, C) and targets (N, T) become (N*T, C) and
+    (N*T,), so the mean loss is sum_t L_t / (N T). Other shapes pass unchanged."""
+    if out.dim() == 3 and y.dim() == 2:
+        return out.reshape(-1, out.shape[-1]), y.reshape(-1)
+    return out, y
+
+
 class DivergenceError(RuntimeError):
     """Training produced a non-finite loss."""
 
@@ -201,7 +209,7 @@ class FFNNModule(L.LightningModule):
     def batch_loss(self, batch: tuple[torch.Tensor, torch.Tensor], step_in_epoch: int | None = None) -> torch.Tensor:
         """The training loss of one batch; a non-finite loss stops the run with `DivergenceError`."""
         x, y = batch
-        loss = self.loss_fn(self.net(x), y)
+        loss = self.loss_fn(*per_step_flat(self.net(x), y))
         if not torch.isfinite(loss):
             raise DivergenceError(
                 f"the training loss became {loss.item()} at epoch {self.current_epoch}, step {step_in_epoch} "
@@ -212,7 +220,7 @@ class FFNNModule(L.LightningModule):
 
     def evaluate(self, x: torch.Tensor, y: torch.Tensor) -> dict[str, torch.Tensor]:
         """Loss and task metric of a whole set, in the parameters' dtype (RMSE in the data's original units)."""
-        out = self.net(x)
+        out, y = per_step_flat(self.net(x), y)
         metrics = {"loss": self.loss_fn(out, y)}
         task = self.hparams.task
         if task == "classification":

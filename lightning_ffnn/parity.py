@@ -20,7 +20,7 @@ import torch
 from lightning.pytorch.callbacks import Callback
 
 from .layers import LOSS_MODULES
-from .models import FFNNModule
+from .models import FFNNModule, per_step_flat
 from .network import native_twin
 from .tasks import loss_name
 
@@ -100,8 +100,8 @@ class GradientParityCheck(Callback):
         with torch.no_grad():
             for name, p in named:
                 twin_params[name].copy_(p)
-        mine = torch.autograd.grad(pl_module.loss_fn(net(x), y), [p for _, p in named], allow_unused=True)
-        ref = torch.autograd.grad(self._twin_loss(twin(x), y), [twin_params[name] for name, _ in named],
+        mine = torch.autograd.grad(pl_module.loss_fn(*per_step_flat(net(x), y)), [p for _, p in named], allow_unused=True)
+        ref = torch.autograd.grad(self._twin_loss(*per_step_flat(twin(x), y)), [twin_params[name] for name, _ in named],
                                   allow_unused=True)
         pairs = [(name, g, r) for (name, _), g, r in zip(named, mine, ref) if g is not None and r is not None]
         # The scale is the largest gradient of the layer (weight and bias together), not of each parameter:

@@ -23,6 +23,8 @@ and container are capitalised (``Layer``, ``Sequential``). Modules, in the order
 * `graph`       -- a computational-graph engine (lab 3.1's Jacobian): ``numpy_ops.graph.backward``
 * `graph_examples` -- lab 3.1's function and the lecture's worked graphs, built with `graph`
 * `perceptron`, `polyfit` -- the perceptron rule; polynomial least squares and ridge
+* `rnn`         -- a recurrent layer over a whole sequence, BPTT in one reverse sweep (``nn.RNN``'s names)
+* `bptt`        -- the course's BPTT double sum (the delta_{t,k} table), for teaching
 """
 
 from . import graph, graph_examples, spec
@@ -37,6 +39,8 @@ from .optim import OPTIMIZERS, SGD, Adam, Optimizer
 from .perceptron import PerceptronResult, fit_perceptron
 from .polyfit import design_matrix, fit_polynomial, rms_error
 from .reshape import flatten
+from .rnn import RNNOp
+from .bptt import BPTTTable, bptt_double_sum
 from .train import History, accuracy, fit
 
 __all__ = [
@@ -52,5 +56,6 @@ __all__ = [
     "PerceptronResult", "fit_perceptron",
     "design_matrix", "fit_polynomial", "rms_error",
     "flatten",
+    "RNNOp", "BPTTTable", "bptt_double_sum",
     "History", "accuracy", "fit",
 ]

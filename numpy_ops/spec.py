@@ -238,3 +238,55 @@ def activation_spec(name: str, **kwargs) -> Activation:
     if is_op_path(name.partition("@")[0]):
         return UserActivation.from_args(name, kwargs=kwargs)
     return Activation(name, kwargs)
+
+
+@dataclass(frozen=True)
+class RNN(LayerSpec):
+    """A simple recurrent layer (`numpy_ops.rnn`): (T, D) -> every hidden state (T, H) (``output="all"``, a
+    per-step output layer follows) or the last one (H,) (``"last"``, sequence classification).
+
+    Parameters per layer ``l`` as ``torch.nn.RNN`` names them: ``weight_ih_l{l}`` (H, D_l), ``weight_hh_l{l}``
+    (H, H), ``bias_ih_l{l}``, ``bias_hh_l{l}`` (H,). ``truncation``: BPTT through at most that many steps."""
+
+    hidden_size: int
+    nonlinearity: str = "tanh"
+    num_layers: int = 1
+    output: str = "all"
+    truncation: int | None = None
+    type: ClassVar[str] = "rnn"
+
+    def __post_init__(self):
+        _positive("rnn", "hidden_size", self.hidden_size)
+        self.op()  # validates nonlinearity, num_layers, output and truncation
+
+    def output_shape(self, in_shape):
+        if len(in_shape) != 2:
+            raise ValueError(f"rnn takes one example as (time, features), got shape {in_shape}")
+        return (in_shape[0], self.hidden_size) if self.output == "all" else (self.hidden_size,)
+
+    def init_params(self, in_shape, rng, scheme="torch_default", nonlinearity="linear", dtype=np.float64,
+                    **init_kwargs):
+        """``torch_default`` is ``nn.RNN``'s own: every weight and bias U(-1/sqrt(H), 1/sqrt(H)), drawn in
+        parameter order. Other schemes: each weight as named (gain of this layer's nonlinearity), biases zero."""
+        H, params = self.hidden_size, {}
+        for l in range(self.num_layers):
+            d_in = in_shape[-1] if l == 0 else H
+            shapes = {f"weight_ih_l{l}": (H, d_in), f"weight_hh_l{l}": (H, H), f"bias_ih_l{l}": (H,),
+                      f"bias_hh_l{l}": (H,)}
+            if scheme == "torch_default":
+                bound = 1.0 / math.sqrt(H)
+                params.update({k: rng.uniform(-bound, bound, s).astype(dtype) for k, s in shapes.items()})
+                continue
+            for name in (f"weight_ih_l{l}", f"weight_hh_l{l}"):
+                params[name] = init_weight_and_bias(rng, shapes[name], scheme, self.nonlinearity, dtype,
+                                                    **init_kwargs)[0]
+            params[f"bias_ih_l{l}"], params[f"bias_hh_l{l}"] = np.zeros(H, dtype), np.zeros(H, dtype)
+        return params
+
+    def op(self):
+        from .rnn import RNNOp
+
+        return RNNOp(self.nonlinearity, self.num_layers, self.output, self.truncation)
+
+
+register(RNN)
