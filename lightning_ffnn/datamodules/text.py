@@ -19,7 +19,8 @@ import numpy as np
 import torch
 from matplotlib.figure import Figure
 
-from .base import _DTYPES, ArrayDataModule
+from ..tasks import DTYPES
+from .base import ArrayDataModule
 
 
 def zen_of_python() -> str:
@@ -117,7 +118,7 @@ class CharTextDataModule(ArrayDataModule):
         """As the base class, but the targets keep their time axis (N, T)."""
         if self._sets is not None:
             return
-        dtype = _DTYPES[self.dtype]
+        dtype = DTYPES[self.dtype]
         self._sets = {name: (torch.as_tensor(X, dtype=dtype), torch.as_tensor(y, dtype=torch.int64))
                       for name, (X, y) in self._load().items()}
         if self.batch_size > len(self._sets["train"][0]):

@@ -144,7 +144,7 @@ _OPTIONAL = (
      (Case("batch 1", 1, dict(n=1, c=2, h=5, w=5, f=3, k=3)), Case("odd sizes", 3, dict(n=3, c=1, h=7, w=6, f=2, k=3)))),
     ("max_pool2d", "numpy_ops.pooling", "max_pool2d", dict(kernel_size=2), ("x",), _pool_inputs,
      (Case("batch 1", 1, dict(n=1, c=2, h=4, w=4)), Case("odd sizes", 3, dict(n=3, c=3, h=6, w=4)))),
-    ("rnn", "numpy_ops.rnn", "rnn", dict(nonlinearity="tanh"), ("x", "weight_ih", "weight_hh", "bias_ih", "bias_hh",
+    ("rnn", "numpy_ops.rnn", "RNNOp", dict(nonlinearity="tanh"), ("x", "weight_ih", "weight_hh", "bias_ih", "bias_hh",
                                                                "h0"), _rnn_inputs,
      (Case("batch 1", 1, dict(n=1, t=3, d=4, hidden=5)), Case("odd sizes", 3, dict(n=3, t=5, d=3, hidden=2)))),
 )
