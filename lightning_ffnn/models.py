@@ -61,7 +61,9 @@ class FFNNModule(L.LightningModule):
         optimizer, lr, momentum, nesterov, weight_decay, betas: SGD or Adam, as in torch.optim.
         dtype: the parameters' dtype (the datamodule serves the same, linked by the CLI).
         seed: seeds the initial weights (and, through the CLI, the batch order).
-        task, input_dim, output_dim, class_names: taken from the datamodule when left unset.
+        task, input_dim, input_shape, output_dim, class_names: taken from the datamodule when left unset
+            (input_shape is one example's shape as served, e.g. [1, 16, 8] for a CNN; it is saved with the
+            hyper-parameters so a checkpoint rebuilds the same network without the data).
         steps_per_call: optimizer steps per Lightning training call. With more than 1 the training loader
             serves groups of that many batches (`batches_per_call`) and `training_step` makes one step per
             batch: the same batches in the same order give the same weights as 1, and Lightning's per-call
@@ -87,6 +89,7 @@ class FFNNModule(L.LightningModule):
         seed: int = 0,
         task: Task | None = None,
         input_dim: int | None = None,
+        input_shape: list[int] | None = None,
         output_dim: int | None = None,
         class_names: list[str] | None = None,
         steps_per_call: int = 1,
@@ -116,7 +119,6 @@ class FFNNModule(L.LightningModule):
         self.batches_per_call = steps_per_call  # what the training loader serves a call (1 under DDP, see setup)
         self.automatic_optimization = steps_per_call == 1
         self.eval_set_names: list[str] = ["train"]
-        self.input_shape: tuple[int, ...] | None = None  # one example's shape, from the datamodule
         self.epoch_metrics: dict[str, float] = {}  # "{set}/{loss|accuracy|rmse}" of the last evaluation
         self._evaluation_interval: int | None = None  # the Trainer's, while the last epoch forces an evaluation
         if task is not None and input_dim is not None and output_dim is not None:
@@ -125,7 +127,7 @@ class FFNNModule(L.LightningModule):
     # -- construction -----------------------------------------------------------------------------
     def _build(self) -> None:
         hp = self.hparams
-        self.net = build_network(self.network_spec(), self.input_shape or hp.input_dim, hp.backend, hp.init,
+        self.net = build_network(self.network_spec(), hp.input_shape or hp.input_dim, hp.backend, hp.init,
                                  hp.seed, DTYPES[hp.dtype], tuple(hp.init_bounds))
         numpy_loss, torch_loss = LOSS_MODULES[loss_name(hp.task)]
         self.loss_fn = numpy_loss() if hp.backend == "numpy" else torch_loss()
@@ -143,8 +145,8 @@ class FFNNModule(L.LightningModule):
         dm = self.trainer.datamodule if self._trainer is not None else None
         if dm is not None:
             self.eval_set_names = list(dm.eval_set_names)
-            self.input_shape = tuple(dm.input_shape)
-            found = {"task": dm.task, "input_dim": dm.input_dim, "output_dim": dm.output_dim,
+            found = {"task": dm.task, "input_dim": dm.input_dim, "input_shape": list(dm.input_shape),
+                     "output_dim": dm.output_dim,
                      "class_names": dm.class_names}
             for key, value in found.items():
                 if self.hparams[key] is None:
