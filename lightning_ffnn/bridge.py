@@ -34,15 +34,6 @@ from torch.autograd.function import once_differentiable
 
 from numpy_ops.op import Op
 
-from .threads import limit_blas_threads
-
-# NumPy's BLAS pool and torch's intra-op pool fight for the cores when tiny NumPy matmuls run inside
-# a torch training step; one BLAS thread removes the fight (figures in README, "Threads").
-# scipy (erf, for the exact GELU) brings a BLAS of its own: load it first so the limit covers it.
-import scipy.special  # noqa: E402, F401
-
-limit_blas_threads()
-
 
 def to_numpy(t: torch.Tensor | None, what: str = "input") -> np.ndarray | None:
     """A NumPy view of a CPU tensor (no copy; any strides). Raises for tensors NumPy cannot see."""
@@ -86,15 +77,6 @@ def _layout(cache: tuple, arrays: tuple, out: np.ndarray) -> tuple[tuple, list[n
 class NumpyOpFunction(torch.autograd.Function):
     """``NumpyOpFunction.apply(op, *tensors) -> (out, layout, *extras)``; use `apply_op` instead."""
 
-    @classmethod
-    def apply(cls, *args):
-        # With setup_context defined, torch's Function.apply re-binds default arguments through
-        # inspect.signature on every call: measured here, 40 of the 65 us a bridged sigmoid took. `forward`
-        # has no defaults or keywords, so that binding changes nothing: go straight to the C++ apply.
-        # Under functorch transforms (which cannot see through NumPy anyway) torch's own path is kept.
-        if torch._C._are_functorch_transforms_active():
-            return super().apply(*args)
-        return super(torch.autograd.Function, cls).apply(*args)
 
     @staticmethod
     def forward(op: Op, *inputs: torch.Tensor | None):
@@ -144,4 +126,17 @@ class NumpyOpFunction(torch.autograd.Function):
 
 def apply_op(op: Op, *inputs: torch.Tensor | None) -> torch.Tensor:
     """Run a `numpy_ops` op on tensors, differentiably: ``op``'s backward becomes autograd's."""
-    return NumpyOpFunction.apply(op, *inputs)[0]
+    return _apply(op, *inputs)[0]
+
+
+def _apply(*args):
+    """``NumpyOpFunction.apply(*args)`` without its per-call ``inspect.signature`` binding.
+
+    With ``setup_context`` defined, torch's Python ``Function.apply`` re-binds default arguments through
+    ``inspect.signature`` on every call: measured here, 40 of the 65 us a bridged sigmoid took, about a sixth
+    of a lab 3.2 training step on the NumPy backend. `NumpyOpFunction.forward` has no defaults or keywords, so
+    that binding changes nothing: call the C++ ``apply`` beneath it. Under functorch transforms (which cannot
+    see through NumPy anyway) torch's own path is kept."""
+    if torch._C._are_functorch_transforms_active():
+        return NumpyOpFunction.apply(*args)
+    return super(torch.autograd.Function, NumpyOpFunction).apply(*args)

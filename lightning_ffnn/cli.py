@@ -4,11 +4,12 @@
 `FFNNModule`, the datamodule named in the config, and a Trainer with the project's defaults:
 
 * TensorBoard logs in ``runs/<name>/version_<n>/`` (figures, ``results.json``, ``config.yaml`` there too);
-* checkpoints in ``runs/<name>/version_<n>/checkpoints/`` (``last.ckpt`` and the best by
-  ``selection_loss``), written atomically; ``--ckpt_path last`` resumes the newest run of that config
-  in its own directory;
+* checkpoints in ``runs/<name>/version_<n>/checkpoints/`` (``last.ckpt``, the newest evaluated epoch, and the
+  best by ``selection_loss``: `RunCheckpoint`), written atomically; ``--ckpt_path last`` resumes the newest run of
+  that config in its own directory;
 * the gradient parity check on ``numpy``-backend runs (``--parity.every_n_steps``, ``--parity.tolerance``);
-* torch on one intra-op thread (``--torch_threads``) and NumPy's BLAS on one (`lightning_ffnn.threads`);
+* torch on one intra-op thread (``--torch_threads``) and NumPy's BLAS on one (`lightning_ffnn.threads`), set by
+  `configure_runtime`, which entry points call (importing a module changes no process-wide setting);
 * no sanity validation, no per-step logging, a progress bar that refreshes rarely: the data sets
   are tiny, so Lightning's per-step costs would otherwise dominate;
 * ``model.dtype`` and ``model.seed`` are passed on to the datamodule (one setting, no mismatch).
@@ -20,13 +21,16 @@ import warnings
 from pathlib import Path
 
 import torch
-from lightning.pytorch.callbacks import LearningRateMonitor, ModelCheckpoint, TQDMProgressBar
+from lightning.pytorch.callbacks import LearningRateMonitor, TQDMProgressBar
 from lightning.pytorch.cli import LightningArgumentParser, LightningCLI
 
 from .atomic import AtomicCheckpointIO
-from .callbacks import GradientParityCheck, RunRecorder
+from .checkpointing import RunCheckpoint
 from .datamodules import ArrayDataModule
 from .models import FFNNModule
+from .parity import GradientParityCheck
+from .record import RunRecorder
+from .threads import limit_blas_threads
 
 RUNS_DIR = "runs"
 
@@ -71,7 +75,7 @@ class FFNNCLI(LightningCLI):
                                  "too small to gain from more than one; with more, a busy machine stalls every step.")
         parser.link_arguments("model.dtype", "data.init_args.dtype")
         parser.link_arguments("model.seed", "data.init_args.seed")
-        parser.add_lightning_class_args(ModelCheckpoint, "checkpoint")
+        parser.add_lightning_class_args(RunCheckpoint, "checkpoint")
         parser.set_defaults({"checkpoint.monitor": "selection_loss", "checkpoint.mode": "min",
                              "checkpoint.save_last": True, "checkpoint.filename": "best-{epoch}",
                              "checkpoint.save_top_k": 1})
@@ -85,7 +89,12 @@ class FFNNCLI(LightningCLI):
 
         LightningCLI would overwrite ``--model.*`` with the hyper-parameters saved in a checkpoint given by
         path (not with ``--ckpt_path last``, resolved later): ``--model.hidden_sizes`` would be ignored instead
-        of refused (see `FFNNModule.on_load_checkpoint`), and ``--model.backend`` could not switch backends."""
+        of refused (see `FFNNModule.on_load_checkpoint`), and ``--model.backend`` could not switch backends.
+
+        A private hook, overridden because LightningCLI 2.6 has no public switch for this step. If a Lightning
+        upgrade renames it, this override stops applying: tests/test_training_cli.py
+        (test_checkpoint_of_another_architecture_is_refused) and the backend-switching resume in
+        tests/test_training_equivalence.py then fail."""
 
     def before_instantiate_classes(self) -> None:
         """Apply ``--torch_threads``; make ``--ckpt_path last`` resume the newest run of this config, in that
@@ -112,20 +121,27 @@ class FFNNCLI(LightningCLI):
         config["ckpt_path"] = str(last)
         print(f"resuming from {last}")
 
-    def _instantiate_trainer(self, config, callbacks):
-        # The quiet progress bar, unless the user turned the bar off or brought their own.
-        if config.get("enable_progress_bar") is not False and not any(
-                isinstance(c, TQDMProgressBar) for c in [*callbacks, *(config.get("callbacks") or [])]):
-            callbacks = [*callbacks, EpochProgressBar(refresh_rate=50)]
-        if not config.get("plugins"):
-            config = {**config, "plugins": [AtomicCheckpointIO()]}  # crash-safe checkpoint writes
-        return super()._instantiate_trainer(config, callbacks)
+    def instantiate_trainer(self, **kwargs):
+        """The quiet progress bar, unless the user turned the bar off or brought their own; crash-safe checkpoint
+        writes, unless the user gave plugins. (LightningCLI's public hook: ``kwargs`` override the parsed
+        ``trainer`` settings.)"""
+        init = self.config_init[self.subcommand] if self.subcommand else self.config_init
+        trainer = init.get("trainer") or {}
+        given = trainer.get("callbacks")
+        callbacks = [] if given is None else list(given) if isinstance(given, list) else [given]
+        if trainer.get("enable_progress_bar") is not False and not any(isinstance(c, TQDMProgressBar)
+                                                                        for c in callbacks):
+            kwargs.setdefault("callbacks", [*callbacks, EpochProgressBar(refresh_rate=50)])
+        if not trainer.get("plugins"):
+            kwargs.setdefault("plugins", [AtomicCheckpointIO()])
+        return super().instantiate_trainer(**kwargs)
 
 
 def run(args: list[str]) -> dict | None:
     """Run one command as ``scripts/train.py`` does (``args`` is its command line); return the run's record
     (`RunRecorder.results`: settings, per-epoch and final metrics, data source, wall time), or None when
     nothing was fitted (``--print_config``)."""
+    configure_runtime()
     # LightningCLI warns when it gets `args` while the process has a command line too; here `args` is the
     # command line that counts. sys.argv itself must stay as it is: DDP starts the other ranks by re-running it.
     with warnings.catch_warnings():
@@ -133,6 +149,15 @@ def run(args: list[str]) -> dict | None:
         cli = FFNNCLI(args=args)
     recorder = next((c for c in cli.trainer.callbacks if isinstance(c, RunRecorder)), None)
     return recorder.results if recorder is not None else None
+
+
+def configure_runtime() -> None:
+    """The process-wide settings of a training entry point (`run`, scripts/train.py, the benchmark, the report):
+    NumPy's BLAS on one thread (`lightning_ffnn.threads`) and Lightning's warnings that a user cannot act on
+    silenced. Idempotent. Importing the package changes none of this: a program that only imports it keeps its
+    own settings."""
+    limit_blas_threads()
+    quiet_known_warnings()
 
 
 def quiet_known_warnings() -> None:

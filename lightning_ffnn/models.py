@@ -15,30 +15,29 @@ from __future__ import annotations
 from typing import Literal
 
 import lightning as L
-from lightning.pytorch.utilities import rank_zero_info
 import torch
+from lightning.pytorch.utilities import rank_zero_info
 from torch import nn
-from torchmetrics.functional.classification import binary_accuracy, multiclass_accuracy
 
+from numpy_ops import spec as S
+from numpy_ops.activations import ACTIVATIONS
 from numpy_ops.init import INIT_SCHEMES
 
 from .layers import LOSS_MODULES
-from numpy_ops import spec as S
-
 from .network import build_network
+from .tasks import DTYPES, DType, Task, loss_name, metric_name
 
-Task = Literal["classification", "regression", "binary"]
-ActivationName = Literal[
-    "sigmoid", "tanh", "relu", "leaky_relu", "elu", "softplus", "swish", "gelu", "gelu_tanh", "identity"
-]
-InitName = Literal[
-    "torch_default", "zeros", "uniform", "normal", "xavier_uniform", "xavier_normal", "kaiming_uniform",
-    "kaiming_normal",
-]
-assert set(InitName.__args__) == set(INIT_SCHEMES)
+# The CLI's choices come from numpy_ops' registries, so a name added there is a valid --model.* value here.
+ActivationName = Literal[tuple(ACTIVATIONS)]
+InitName = Literal[tuple(INIT_SCHEMES)]
 
-LOSS_FOR_TASK = {"classification": "softmax_cross_entropy", "regression": "mse", "binary": "bce_with_logits"}
-DTYPES = {"float32": torch.float32, "float64": torch.float64}
+
+def per_step_flat(out: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Per-time-step classification (a character model): logits (N, T, C) and targets (N, T) become (N*T, C) and
+    (N*T,), so the mean loss is sum_t L_t / (N T). Other shapes pass unchanged."""
+    if out.dim() == 3 and y.dim() == 2:
+        return out.reshape(-1, out.shape[-1]), y.reshape(-1)
+    return out, y
 
 
 class DivergenceError(RuntimeError):
@@ -52,7 +51,8 @@ class FFNNModule(L.LightningModule):
         backend: ``"torch"`` for native layers, ``"numpy"`` for the hand-written NumPy layers and loss.
             Both have the same parameters, so a checkpoint of one loads into the other.
         hidden_sizes: widths of the hidden layers (the labs use two); ``[]`` is a linear model.
-        activation: the hidden layers' activation (any of numpy_ops').
+        activation: the hidden layers' activation (any of numpy_ops'), or a user's own op from a file,
+            ``FILE.py:NAME@sigmoid`` (`numpy_ops.spec.UserActivation`).
         layers: instead of ``hidden_sizes`` and ``activation``, the network's layers as a spec list
             (`numpy_ops.spec`, e.g. ``[{type: linear, out_features: 64}, {type: activation, name: relu}]``);
             the output layer (linear, ``output_dim`` units) is appended to it.
@@ -61,10 +61,14 @@ class FFNNModule(L.LightningModule):
         optimizer, lr, momentum, nesterov, weight_decay, betas: SGD or Adam, as in torch.optim.
         dtype: the parameters' dtype (the datamodule serves the same, linked by the CLI).
         seed: seeds the initial weights (and, through the CLI, the batch order).
-        task, input_dim, output_dim, class_names: taken from the datamodule when left unset.
-        steps_per_call: optimizer steps per Lightning training call (one per batch of a group the datamodule
-            serves). The same batches, in the same order, give the same weights as 1; more amortises
-            Lightning's per-call cost over tiny steps (batch size 1). Single-process only.
+        task, input_dim, input_shape, output_dim, class_names: taken from the datamodule when left unset
+            (input_shape is one example's shape as served, e.g. [1, 16, 8] for a CNN; it is saved with the
+            hyper-parameters so a checkpoint rebuilds the same network without the data).
+        steps_per_call: optimizer steps per Lightning training call. With more than 1 the training loader
+            serves groups of that many batches (`batches_per_call`) and `training_step` makes one step per
+            batch: the same batches in the same order give the same weights as 1, and Lightning's per-call
+            cost is paid once per group (it dominates tiny steps, batch size 1). Single-process only; it
+            excludes Lightning's automatic gradient accumulation and clipping (manual optimization).
         eval_batch_size: evaluate each whole set in chunks of this many examples (the same numbers, less memory:
             a CNN's activations for 60 000 images at once would need many GB); None = one forward pass a set.
     """
@@ -73,7 +77,7 @@ class FFNNModule(L.LightningModule):
         self,
         backend: Literal["torch", "numpy"] = "torch",
         hidden_sizes: list[int] = (64, 64),
-        activation: ActivationName = "sigmoid",
+        activation: ActivationName | str = "sigmoid",
         layers: list[dict] | None = None,
         init: InitName = "torch_default",
         init_bounds: tuple[float, float] = (-0.1, 0.1),
@@ -83,10 +87,11 @@ class FFNNModule(L.LightningModule):
         nesterov: bool = False,
         weight_decay: float = 0.0,
         betas: tuple[float, float] = (0.9, 0.999),
-        dtype: Literal["float32", "float64"] = "float32",
+        dtype: DType = "float32",
         seed: int = 0,
         task: Task | None = None,
         input_dim: int | None = None,
+        input_shape: list[int] | None = None,
         output_dim: int | None = None,
         class_names: list[str] | None = None,
         steps_per_call: int = 1,
@@ -107,27 +112,29 @@ class FFNNModule(L.LightningModule):
         if init_bounds[0] >= init_bounds[1]:
             raise ValueError(f"model.init_bounds: need a < b, got {tuple(init_bounds)}")
         self.spec_body = S.parse(layers) if layers is not None else None  # fails early on a bad layer list
+        if layers is None:
+            try:  # a name or a user's FILE.py:NAME@like (so any string passes the parser): check it here
+                S.activation_spec(activation)
+            except ValueError as exc:
+                raise ValueError(f"model.activation: {exc}") from None
         self.save_hyperparameters()
         self.hparams.hidden_sizes = hidden_sizes
         self.net: nn.Sequential | None = None
         self.loss_fn: nn.Module | None = None
-        # steps_per_call > 1: each training call gets a group of that many batches and makes one optimizer
-        # step per batch (manual optimization), so Lightning's per-call cost is paid once per group.
-        self.steps_per_call = steps_per_call  # the one in use (1 under DDP, see setup)
+        self.batches_per_call = steps_per_call  # what the training loader serves a call (1 under DDP, see setup)
         self.automatic_optimization = steps_per_call == 1
-        self.current_batch: tuple[torch.Tensor, torch.Tensor] | None = None  # the batch being stepped on
         self.eval_set_names: list[str] = ["train"]
-        self.input_shape: tuple[int, ...] | None = None  # one example's shape, from the datamodule
         self.epoch_metrics: dict[str, float] = {}  # "{set}/{loss|accuracy|rmse}" of the last evaluation
+        self._evaluation_interval: int | None = None  # the Trainer's, while the last epoch forces an evaluation
         if task is not None and input_dim is not None and output_dim is not None:
             self._build()
 
     # -- construction -----------------------------------------------------------------------------
     def _build(self) -> None:
         hp = self.hparams
-        self.net = build_network(self.network_spec(), self.input_shape or hp.input_dim, hp.backend, hp.init, hp.seed, DTYPES[hp.dtype],
-                                 tuple(hp.init_bounds))
-        numpy_loss, torch_loss = LOSS_MODULES[LOSS_FOR_TASK[hp.task]]
+        self.net = build_network(self.network_spec(), hp.input_shape or hp.input_dim, hp.backend, hp.init,
+                                 hp.seed, DTYPES[hp.dtype], tuple(hp.init_bounds))
+        numpy_loss, torch_loss = LOSS_MODULES[loss_name(hp.task)]
         self.loss_fn = numpy_loss() if hp.backend == "numpy" else torch_loss()
 
     def network_spec(self) -> list[S.LayerSpec]:
@@ -143,25 +150,23 @@ class FFNNModule(L.LightningModule):
         dm = self.trainer.datamodule if self._trainer is not None else None
         if dm is not None:
             self.eval_set_names = list(dm.eval_set_names)
-            self.input_shape = tuple(dm.input_shape)
-            found = {"task": dm.task, "input_dim": dm.input_dim, "output_dim": dm.output_dim,
+            found = {"task": dm.task, "input_dim": dm.input_dim, "input_shape": list(dm.input_shape),
+                     "output_dim": dm.output_dim,
                      "class_names": dm.class_names}
             for key, value in found.items():
                 if self.hparams[key] is None:
                     self.hparams[key] = value
                 elif self.hparams[key] != value:
                     raise ValueError(f"model.{key} is {self.hparams[key]!r} but the data set has {value!r}")
-            if getattr(dm, "dtype", self.hparams.dtype) != self.hparams.dtype:
+            if dm.dtype != self.hparams.dtype:
                 raise ValueError(f"model.dtype {self.hparams.dtype} differs from data.dtype {dm.dtype}")
-        if self.steps_per_call > 1 and self._trainer is not None and self.trainer.world_size > 1:
+        if self.batches_per_call > 1 and self._trainer is not None and self.trainer.world_size > 1:
             # Several backward passes per call cannot be synchronised by DDP (one backward per forward):
             # fall back to one step per call, which gives the same batches and updates.
             rank_zero_info("model.steps_per_call > 1 is single-process only: using 1 step per call under "
                            f"{type(self.trainer.strategy).__name__}")
-            self.steps_per_call = 1
+            self.batches_per_call = 1
             self.automatic_optimization = True
-        if dm is not None:
-            dm.steps_per_call = self.steps_per_call
         if self.net is None:
             if self.hparams.task is None:
                 raise ValueError("the model needs a task and input/output sizes: train it with a datamodule")
@@ -198,19 +203,20 @@ class FFNNModule(L.LightningModule):
 
     # -- steps ----------------------------------------------------------------------------------
     def training_step(self, batch, batch_idx: int) -> torch.Tensor | None:
-        if self.automatic_optimization:
-            return self._batch_loss(batch, batch_idx)
+        if self.automatic_optimization:  # the default: one batch, Lightning steps the optimizer
+            return self.batch_loss(batch, batch_idx)
+        # steps_per_call > 1: `batch` is a list of up to that many batches, one optimizer step each.
         opt = self.optimizers()
-        for i, group_batch in enumerate(batch):
+        for i, one in enumerate(batch):
             opt.zero_grad()
-            self.manual_backward(self._batch_loss(group_batch, batch_idx * self.steps_per_call + i))
+            self.manual_backward(self.batch_loss(one, batch_idx * self.batches_per_call + i))
             opt.step()
         return None
 
-    def _batch_loss(self, batch, step_in_epoch: int) -> torch.Tensor:
-        self.current_batch = batch
+    def batch_loss(self, batch: tuple[torch.Tensor, torch.Tensor], step_in_epoch: int | None = None) -> torch.Tensor:
+        """The training loss of one batch; a non-finite loss stops the run with `DivergenceError`."""
         x, y = batch
-        loss = self.loss_fn(self.net(x), y)
+        loss = self.loss_fn(*per_step_flat(self.net(x), y))
         if not torch.isfinite(loss):
             raise DivergenceError(
                 f"the training loss became {loss.item()} at epoch {self.current_epoch}, step {step_in_epoch} "
@@ -220,19 +226,36 @@ class FFNNModule(L.LightningModule):
         return loss
 
     def evaluate(self, x: torch.Tensor, y: torch.Tensor) -> dict[str, torch.Tensor]:
-        """Loss and task metric of a whole set (in original units for regression)."""
+        """Loss and task metric of a whole set, in the parameters' dtype (RMSE in the data's original units)."""
         chunk = self.hparams.get("eval_batch_size")
         out = self.net(x) if chunk is None else torch.cat([self.net(part) for part in x.split(chunk)])
+        out, y = per_step_flat(out, y)
         metrics = {"loss": self.loss_fn(out, y)}
         task = self.hparams.task
         if task == "classification":
-            metrics["accuracy"] = multiclass_accuracy(out, y, num_classes=self.hparams.output_dim, average="micro")
+            metrics["accuracy"] = (out.argmax(1) == y).to(out.dtype).mean()
         elif task == "binary":
-            metrics["accuracy"] = binary_accuracy(torch.sigmoid(out), y)
+            metrics["accuracy"] = ((out >= 0) == (y > 0.5)).to(out.dtype).mean()  # logit >= 0 <=> P >= 0.5
         else:
-            scale = float(getattr(self.trainer.datamodule, "y_std", 1.0)) if self._trainer is not None else 1.0
-            metrics["rmse"] = torch.sqrt(torch.mean((out - y) ** 2)) * scale
+            dm = self.trainer.datamodule if self._trainer is not None else None
+            to_units = dm.to_original_units if dm is not None else (lambda t: t)
+            metrics["rmse"] = torch.sqrt(torch.mean((to_units(out) - to_units(y)) ** 2))
+        assert set(metrics) == {"loss", metric_name(task)}
         return metrics
+
+    def on_train_epoch_start(self) -> None:
+        # The last epoch is always evaluated (so recorded, and checkpointed as last.ckpt), whatever
+        # trainer.check_val_every_n_epoch says: otherwise a run of 3001 epochs evaluated every 50 would end on
+        # the metrics and checkpoint of epoch 2999. Lightning reads this public attribute at each epoch's end.
+        trainer = self.trainer
+        if (trainer.max_epochs is not None and trainer.current_epoch == trainer.max_epochs - 1
+                and trainer.check_val_every_n_epoch not in (None, 1)):
+            self._evaluation_interval = trainer.check_val_every_n_epoch
+            trainer.check_val_every_n_epoch = 1
+
+    def on_fit_end(self) -> None:
+        if self._evaluation_interval is not None:  # leave the Trainer as it was given, for a later fit
+            self.trainer.check_val_every_n_epoch, self._evaluation_interval = self._evaluation_interval, None
 
     def on_validation_epoch_start(self) -> None:
         self.epoch_metrics = {}
@@ -243,7 +266,7 @@ class FFNNModule(L.LightningModule):
         # self.log, whose bookkeeping cost ~0.2-0.5 ms a key, per epoch, for values that need no reduction.
         name = self.eval_set_names[dataloader_idx]
         for key, value in self.evaluate(*batch).items():
-            self.epoch_metrics[f"{name}/{key}"] = float(value)
+            self.epoch_metrics[f"{name}/{key}"] = value.item()  # a Python float of the tensor's own dtype
             if name == ("val" if "val" in self.eval_set_names else "train") and key == "loss":
                 # The checkpoint callback keeps the best model by this key: the held-out "val" split when
                 # the datamodule has one, else the training loss (the test set never selects a model).

@@ -4,7 +4,8 @@ A NumPy-backed layer calls BLAS for small matrix products inside a torch trainin
 libraries keep a pool of busy-waiting threads, one per core; on a small machine the two pools
 pre-empt each other and every step pays for it (see the README's "Threads" figures, measured by
 ``scripts/bench_threads.py``). The matrices in these labs are far too small to gain from
-multi-threaded BLAS, so the bridge runs BLAS on one thread and leaves torch's pool alone.
+multi-threaded BLAS, so the entry points (``scripts/train.py``, the report, the benchmarks) run BLAS on one
+thread; importing a module changes nothing.
 
 threadpoolctl changes the limit at run time through each BLAS library's own API, so users need no
 environment variables and the setting applies whichever BLAS NumPy was built with.
@@ -22,6 +23,9 @@ def limit_blas_threads(n: int = 1) -> None:
     global _applied
     if _applied == n:
         return
+    # scipy (erf, for the exact GELU) brings a BLAS of its own: load it first so the limit covers it.
+    import scipy.special  # noqa: F401
+
     threadpool_limits(limits=n, user_api="blas")
     _applied = n
 

@@ -24,10 +24,13 @@ and container are capitalised (``Layer``, ``Sequential``). Modules, in the order
 * `train`       -- a minimal training loop
 * `gradcheck`   -- central-difference gradient checks
 * `graph`       -- a computational-graph engine (lab 3.1's Jacobian): ``numpy_ops.graph.backward``
+* `graph_examples` -- lab 3.1's function and the lecture's worked graphs, built with `graph`
 * `perceptron`, `polyfit` -- the perceptron rule; polynomial least squares and ridge
+* `rnn`         -- a recurrent layer over a whole sequence, BPTT in one reverse sweep (``nn.RNN``'s names)
+* `bptt`        -- the course's BPTT double sum (the delta_{t,k} table), for teaching
 """
 
-from . import graph, spec
+from . import graph, graph_examples, spec
 from .activations import ACTIVATIONS, Activation, get_activation
 from .gradcheck import check_op, numerical_gradient, rel_error
 from .init import INIT_SCHEMES, init_linear, init_weight_and_bias
@@ -42,10 +45,12 @@ from .reshape import flatten
 from .conv import Conv2dOp, conv2d
 from .pooling import AvgPool2dOp, MaxPool2dOp, avg_pool2d, max_pool2d
 from .dropout import DropoutLayer, DropoutOp, dropout, dropout_mask
+from .rnn import RNNOp
+from .bptt import BPTTTable, bptt_double_sum
 from .train import History, accuracy, fit
 
 __all__ = [
-    "graph", "spec",
+    "graph", "graph_examples", "spec",
     "ACTIVATIONS", "Activation", "get_activation",
     "check_op", "numerical_gradient", "rel_error",
     "INIT_SCHEMES", "init_linear", "init_weight_and_bias",
@@ -59,5 +64,6 @@ __all__ = [
     "flatten",
     "Conv2dOp", "conv2d", "AvgPool2dOp", "MaxPool2dOp", "avg_pool2d", "max_pool2d",
     "DropoutLayer", "DropoutOp", "dropout", "dropout_mask",
+    "RNNOp", "BPTTTable", "bptt_double_sum",
     "History", "accuracy", "fit",
 ]

@@ -44,14 +44,10 @@ class Activation(Op):
 
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:
-    # exp(min(x, 0)) / (1 + exp(-|x|)): equals 1/(1 + e^-x) for x >= 0 and e^x/(1 + e^x) for x < 0, and neither
-    # exponent is ever positive, so nothing overflows. No np.where: on a random sign pattern it mispredicts
-    # branches and took 2.4 ms for a 9000x64 float32 array, against 0.3 ms for one np.exp (measured here).
-    e = np.exp(-np.abs(x))
-    e += 1
-    out = np.exp(np.minimum(x, 0))
-    out /= e
-    return out
+    # 1 / (1 + e^-x) for x >= 0 and e^x / (1 + e^x) for x < 0: the same function, written so that the
+    # exponent is never positive and nothing overflows. With z = e^-|x| both read (1 or z) / (1 + z).
+    z = np.exp(-np.abs(x))
+    return np.where(x >= 0, 1, z) / (1 + z)
 
 
 class Identity(Activation):

@@ -18,10 +18,8 @@ Two kinds of local derivative are stored, and the difference is the one design p
 `backward(output)` returns the gradient of one scalar output with respect to every node;
 `jacobian(outputs, inputs)` runs one backward pass per output.
 
-The builders at the bottom express the lab's function and the lecture's worked graphs as named
-nodes. They are written only with Python operators and a ``sin``/``exp`` passed in, so the very
-same code also runs on torch tensors (`lightning_ffnn.labs.jacobian` does exactly that to check
-this engine against autograd). NumPy only: nothing here imports torch.
+The lab's function and the lecture's worked graphs, built with this engine, are in
+`numpy_ops.graph_examples`. NumPy only: nothing here imports torch.
 """
 
 from __future__ import annotations
@@ -38,6 +36,9 @@ Local = np.ndarray | Callable[[np.ndarray], np.ndarray]
 class Node:
     """One value in the graph.
 
+    ``__array_ufunc__ = None`` makes NumPy step aside: ``ndarray * node`` then calls
+    ``node.__rmul__`` and gives a Node, instead of an object array of Nodes, one per element.
+
     Args:
         value: a number or an array; stored as a float64 array (shape ``()`` for scalars).
         name: a label for printed tables (``"z1"``, ``"h3"``); empty for intermediate nodes.
@@ -45,6 +46,8 @@ class Node:
         locals_: one local derivative per parent, see the module docstring.
         op: what computed this node (``"input"``, ``"const"``, ``"*"``, ``"sin"``, ...).
     """
+
+    __array_ufunc__ = None
 
     def __init__(self, value: Any, name: str = "", parents: Sequence[Node] = (),
                  locals_: Sequence[Local] = (), op: str = "input"):
@@ -96,7 +99,11 @@ class Node:
     def __pow__(self, p: float) -> Node:
         if isinstance(p, Node):
             raise TypeError("Node ** Node is not supported: the exponent must be a constant number")
-        return Node(self.value**p, parents=(self,), locals_=(p * self.value ** (p - 1),), op=f"**{p}")
+        if p == 0:  # x**0 = 1 for every x: the derivative is 0 (p * x**(p-1) would be 0 * inf at x = 0)
+            local = np.zeros_like(self.value)
+        else:
+            local = p * self.value ** (p - 1)
+        return Node(self.value**p, parents=(self,), locals_=(local,), op=f"**{p}")
 
     # `2 * x` lands here (int cannot multiply a Node): wrap the constant and reuse the rules above
     def __radd__(self, other: Any) -> Node:
@@ -163,19 +170,24 @@ def log(x: Node) -> Node:
 # ---- reverse accumulation ----
 
 def topological_order(output: Node) -> list[Node]:
-    """All nodes ``output`` depends on, each one after all of its parents (``output`` last)."""
+    """All nodes ``output`` depends on, each one after all of its parents (``output`` last).
+
+    A depth-first search with an explicit stack, not recursion: a chain of thousands of nodes
+    (a long loop of ``x = x + 1``) would pass Python's recursion limit."""
     order: list[Node] = []
-    visited: set[int] = set()
-
-    def visit(node: Node) -> None:
-        if id(node) in visited:
-            return
-        visited.add(id(node))
-        for parent in node.parents:
-            visit(parent)
-        order.append(node)
-
-    visit(output)
+    visited: set[int] = {id(output)}
+    # each entry: a node and an iterator over the parents still to visit
+    stack: list[tuple[Node, Any]] = [(output, iter(output.parents))]
+    while stack:
+        node, parents = stack[-1]
+        for parent in parents:
+            if id(parent) not in visited:
+                visited.add(id(parent))
+                stack.append((parent, iter(parent.parents)))
+                break
+        else:  # every parent is placed: the node can follow them
+            stack.pop()
+            order.append(node)
     return order
 
 
@@ -201,10 +213,17 @@ def backward(output: Node, seed: Any = None) -> dict[Node, np.ndarray]:
     grads: dict[Node, np.ndarray] = {output: seed}
     for node in reversed(topological_order(output)):
         g = grads[node]  # complete: every node that uses `node` came later in the order
-        for parent, local in zip(node.parents, node.locals):
-            contribution = local(g) if callable(local) else _unbroadcast(g * local, parent.shape)
+        for k, parent in enumerate(node.parents):
+            contribution = edge_gradient(node, k, g)
             grads[parent] = grads[parent] + contribution if parent in grads else contribution
     return grads
+
+
+def edge_gradient(node: Node, k: int, grad: np.ndarray) -> np.ndarray:
+    """The chain rule on one edge: what ``node``'s gradient ``grad`` sends back to its ``k``-th parent
+    (``grad * local``, summed over broadcast axes, or the stored vector-Jacobian product)."""
+    local, parent = node.locals[k], node.parents[k]
+    return local(grad) if callable(local) else _unbroadcast(grad * local, parent.shape)
 
 
 def _unbroadcast(grad: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
@@ -236,115 +255,3 @@ def jacobian(outputs: Sequence[Node], inputs: Sequence[Node]) -> np.ndarray:
         for j, x in enumerate(inputs):
             J[i, j] = grads[x] if x in grads else 0.0
     return J
-
-
-# ---- the lab's function and the lecture's graphs ----
-# Each `*_function` uses only operators and the `sin`/`exp` it is given, so it builds a graph of
-# Nodes here and a torch autograd graph when called with tensors and torch.sin / torch.exp.
-
-LAB_NODE_NAMES = ("z1", "z2", "z3", "u1", "u2", "u3", "v1", "v2", "v3", "y1", "y2")
-
-
-def lab_function(x1: Any, x2: Any, x3: Any, sin: Callable = sin) -> dict[str, Any]:
-    """Lab 3.1's function y = f(x1, x2, x3), node by node. Returns every node by its name."""
-    z1 = 2 * x1 + x2
-    z2 = 3 * x1 * x3
-    z3 = -x3
-    u1 = sin(z1)
-    u2 = 2 * x3 + z2
-    u3 = 2 * z1 + z3
-    v1 = u1 - u3
-    v2 = sin(-u2)
-    v3 = u1 * u3
-    y1 = v1**2 + v2**3
-    y2 = v2 * v3
-    return dict(z1=z1, z2=z2, z3=z3, u1=u1, u2=u2, u3=u3, v1=v1, v2=v2, v3=v3, y1=y1, y2=y2)
-
-
-def build_lab_graph(x: Sequence[float]) -> tuple[list[Node], dict[str, Node]]:
-    """The lab's graph at the point ``x = (x1, x2, x3)``.
-
-    Returns:
-        ``([x1, x2, x3], {"z1": ..., ..., "y2": ...})`` with every node named.
-    """
-    if len(x) != 3:
-        raise ValueError(f"the lab's function takes 3 inputs (x1, x2, x3), got {len(x)}")
-    inputs = [Node(v, name=f"x{i + 1}") for i, v in enumerate(x)]
-    nodes = lab_function(*inputs)
-    for name, node in nodes.items():
-        node.named(name)
-    return inputs, nodes
-
-
-def lab_jacobian(x: Sequence[float]) -> tuple[np.ndarray, np.ndarray]:
-    """Value and Jacobian of the lab's function at ``x``.
-
-    Returns:
-        ``(y, J)``: ``y`` of shape (2,) = (y1, y2), and ``J`` of shape (2, 3) with
-        ``J[i, j] = d y_i / d x_j`` (rows y, columns x; the lab prints ``J.T``).
-    """
-    inputs, nodes = build_lab_graph(x)
-    outputs = [nodes["y1"], nodes["y2"]]
-    y = np.array([float(n.value) for n in outputs])
-    return y, jacobian(outputs, inputs)
-
-
-def quadratic_function(x: Any, y: Any) -> dict[str, Any]:
-    """The lecture's first graph, f(x, y) = x^2 y + y + 2, one operation per node."""
-    n1 = x**2
-    n2 = n1 * y
-    n3 = n2 + y
-    f = n3 + 2
-    return dict(n1=n1, n2=n2, n3=n3, f=f)
-
-
-def sigmoid_neuron_function(x: Any, w: Any, b: Any, exp: Callable = exp) -> dict[str, Any]:
-    """f(x; w, b) = sigma(w x + b) split into the lecture's elementary nodes h1 ... h6."""
-    h1 = w * x
-    h2 = h1 + b
-    h3 = -h2
-    h4 = exp(h3)
-    h5 = 1 + h4
-    h6 = 1 / h5
-    return dict(h1=h1, h2=h2, h3=h3, h4=h4, h5=h5, h6=h6)
-
-
-def array_function(x: Any, y: Any, z: Any) -> dict[str, Any]:
-    """The lecture's array graph: a = x * y (elementwise), b = a + z, c = sum(b)."""
-    a = x * y
-    b = a + z
-    c = b.sum()
-    return dict(a=a, b=b, c=c)
-
-
-def build_named_graph(function: Callable[..., dict[str, Any]], **inputs: Any) -> tuple[dict[str, Node], dict[str, Node]]:
-    """Run one of the ``*_function`` builders on named input nodes and name every node.
-
-    ``build_named_graph(sigmoid_neuron_function, x=1.0, w=0.0, b=0.0)`` returns
-    ``({"x": ..., "w": ..., "b": ...}, {"h1": ..., ..., "h6": ...})``.
-    """
-    leaves = {name: Node(value, name=name) for name, value in inputs.items()}
-    nodes = function(**leaves)
-    for name, node in nodes.items():
-        node.named(name)
-    return leaves, nodes
-
-
-def node_table(output: Node) -> list[dict[str, Any]]:
-    """One row per named node that ``output`` depends on, in topological order.
-
-    Each row: ``name``, ``op``, ``value``, ``local`` (``{parent name: d node / d parent}`` for
-    named parents, elementwise ops only) and ``grad`` (``d output / d node``). Constants and
-    unnamed intermediate nodes are left out.
-    """
-    grads = backward(output)
-    rows = []
-    for node in topological_order(output):
-        if not node.name or node.op == "const":
-            continue
-        local: dict[str, np.ndarray] = {}
-        for parent, l in zip(node.parents, node.locals):
-            if parent.name and parent.op != "const" and not callable(l):
-                local[parent.name] = local.get(parent.name, 0.0) + l  # x * x: both edges go to x
-        rows.append(dict(name=node.name, op=node.op, value=node.value, local=local, grad=grads[node]))
-    return rows

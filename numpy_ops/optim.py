@@ -3,14 +3,13 @@
     opt = Adam(params, lr=1e-3)       # params: list of NumPy arrays, updated in place
     opt.step(grads)                   # grads: list of arrays, same order and shapes
 
-The update formulas are written in the same order as torch's single-tensor implementations, so
-that in float64 the two trajectories agree to rounding (tested over 100 steps to 1e-12).
+The update formulas are the textbook ones; torch's implementations order the same arithmetic
+differently, and in float64 the two trajectories agree to rounding (tested over 100 steps to 1e-12).
 Full-batch gradient descent is `SGD` with the batch being the whole set.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 
 import numpy as np
@@ -79,8 +78,9 @@ class Adam(Optimizer):
     """Adam (Kingma & Ba, 2015) with bias correction; torch's defaults and eps placement.
 
     ``t += 1``; ``m = b1 m + (1 - b1) g``; ``v = b2 v + (1 - b2) g^2``;
-    ``p -= lr / (1 - b1^t) * m / (sqrt(v) / sqrt(1 - b2^t) + eps)`` -- eps after the square root.
-    ``weight_decay`` is L2 added to the gradient (``torch.optim.Adam``, not AdamW).
+    ``m_hat = m / (1 - b1^t)``; ``v_hat = v / (1 - b2^t)``; ``p -= lr * m_hat / (sqrt(v_hat) + eps)``
+    -- eps after the square root, as torch. ``weight_decay`` is L2 added to the gradient
+    (``torch.optim.Adam``, not AdamW).
     """
 
     def __init__(self, params, lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
@@ -96,14 +96,14 @@ class Adam(Optimizer):
             state.update(step=0, exp_avg=np.zeros_like(p), exp_avg_sq=np.zeros_like(p))
         state["step"] += 1
         t, m, v = state["step"], state["exp_avg"], state["exp_avg_sq"]
+        b1, b2 = self.beta1, self.beta2
         if self.weight_decay:
             g = g + self.weight_decay * p
-        m += (g - m) * (1 - self.beta1)  # torch: exp_avg.lerp_(grad, 1 - beta1)
-        v *= self.beta2
-        v += (1 - self.beta2) * g * g
-        step_size = self.lr / (1 - self.beta1**t)
-        denom = np.sqrt(v) / math.sqrt(1 - self.beta2**t) + self.eps
-        p -= step_size * (m / denom)
+        m[...] = b1 * m + (1 - b1) * g        # first moment: a running mean of the gradient
+        v[...] = b2 * v + (1 - b2) * g * g    # second moment: a running mean of its square
+        m_hat = m / (1 - b1**t)               # bias correction: m and v start at 0
+        v_hat = v / (1 - b2**t)
+        p -= self.lr * m_hat / (np.sqrt(v_hat) + self.eps)
 
 
 OPTIMIZERS = {"sgd": SGD, "adam": Adam}

@@ -28,10 +28,11 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from .activations import get_activation
+from .activations import ACTIVATIONS, get_activation
 from .init import init_weight_and_bias
 from .layers import linear
 from .op import Op
+from .user_op import is_op_path, load_op
 
 Shape = tuple[int, ...]
 
@@ -132,10 +133,13 @@ def parse_layer(item: LayerSpec | Mapping[str, Any], where: str = "layer") -> La
         raise ValueError(f"{where}: expected a mapping with a 'type' (one of {sorted(LAYER_TYPES)}), got {item!r}")
     args = dict(item)
     kind = args.pop("type")
-    if kind not in LAYER_TYPES:
+    make = LAYER_TYPES.get(kind)
+    if kind == "activation" and ("path" in args or is_op_path(str(args.get("name", "")).partition("@")[0])):
+        make = UserActivation.from_args  # a user's own op from a file
+    if make is None:
         raise ValueError(f"{where}: unknown layer type {kind!r}; expected one of {sorted(LAYER_TYPES)}")
     try:
-        return LAYER_TYPES[kind](**args)
+        return make(**args)
     except TypeError as exc:
         raise ValueError(f"{where} ({kind}): {exc}") from None
 
@@ -150,7 +154,7 @@ def mlp_spec(hidden_sizes: Sequence[int], activation: str, output_dim: int) -> l
     losses take logits / raw outputs)."""
     layers: list[LayerSpec] = []
     for width in hidden_sizes:
-        layers += [Linear(int(width)), Activation(activation)]
+        layers += [Linear(int(width)), activation_spec(activation)]
     return [*layers, Linear(int(output_dim))]
 
 
@@ -182,6 +186,110 @@ def init_all(spec: Sequence[LayerSpec], input_shape: Shape, rng: np.random.Gener
 def _positive(layer: str, name: str, value: Any) -> None:
     if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 1:
         raise ValueError(f"{layer}: {name} must be an integer >= 1, got {value!r}")
+
+
+# ---- a user's own activation, loaded from a file ----
+
+@dataclass(frozen=True)
+class UserActivation(Activation):
+    """An activation a user wrote in a file (``path`` is ``FILE.py:NAME``, see `numpy_ops.user_op`), standing
+    in for the `numpy_ops` activation ``name`` it should equal: that one gives the init gain and the native
+    twin (the gradient-parity check compares the two while training).
+
+    YAML: ``{type: activation, name: my_ops.py:MySigmoid}`` (the reference taken from the op's ``like``
+    attribute or its name), or ``{type: activation, name: my_ops.py:MySigmoid, like: sigmoid}``; the short
+    form ``activation: my_ops.py:MySigmoid@sigmoid``.
+    """
+
+    path: str = ""
+
+    def __post_init__(self):
+        get_activation(self.name, **self.kwargs)  # the reference must be a numpy_ops activation
+        self.op()  # the file must load
+
+    def op(self):
+        return load_op(self.path)
+
+    def to_dict(self):
+        return {"type": "activation", "name": self.path, "like": self.name, "kwargs": dict(self.kwargs)}
+
+    @classmethod
+    def from_args(cls, name: str, like: str | None = None, kwargs: Mapping[str, float] | None = None,
+                  path: str | None = None) -> UserActivation:
+        """From the YAML form (``name`` the file, ``like`` the reference) or the short ``FILE.py:NAME@like``."""
+        if path is None:
+            path, _, suffix = name.partition("@")
+            like = like or suffix or None
+        else:  # the to_dict form of an older version: name is the reference
+            like = like or name
+        if like is None:
+            own = load_op(path)  # its `like` attribute, else the activation its name ends with (MySigmoid: sigmoid)
+            key = own.like or own.name.lower()
+            like = max((a for a in ACTIVATIONS if key.endswith(a)), key=len, default=None)
+        if like is None:
+            raise ValueError(f"activation {path}: say which numpy_ops activation it should equal, as "
+                             f"{path}@sigmoid or {{type: activation, name: {path}, like: sigmoid}} "
+                             f"(one of {sorted(ACTIVATIONS)})")
+        return cls(like, dict(kwargs or {}), path)
+
+
+def activation_spec(name: str, **kwargs) -> Activation:
+    """``Activation(name)``, or a `UserActivation` for ``FILE.py:NAME[@like]``."""
+    if is_op_path(name.partition("@")[0]):
+        return UserActivation.from_args(name, kwargs=kwargs)
+    return Activation(name, kwargs)
+
+
+@dataclass(frozen=True)
+class RNN(LayerSpec):
+    """A simple recurrent layer (`numpy_ops.rnn`): (T, D) -> every hidden state (T, H) (``output="all"``, a
+    per-step output layer follows) or the last one (H,) (``"last"``, sequence classification).
+
+    Parameters per layer ``l`` as ``torch.nn.RNN`` names them: ``weight_ih_l{l}`` (H, D_l), ``weight_hh_l{l}``
+    (H, H), ``bias_ih_l{l}``, ``bias_hh_l{l}`` (H,). ``truncation``: BPTT through at most that many steps."""
+
+    hidden_size: int
+    nonlinearity: str = "tanh"
+    num_layers: int = 1
+    output: str = "all"
+    truncation: int | None = None
+    type: ClassVar[str] = "rnn"
+
+    def __post_init__(self):
+        _positive("rnn", "hidden_size", self.hidden_size)
+        self.op()  # validates nonlinearity, num_layers, output and truncation
+
+    def output_shape(self, in_shape):
+        if len(in_shape) != 2:
+            raise ValueError(f"rnn takes one example as (time, features), got shape {in_shape}")
+        return (in_shape[0], self.hidden_size) if self.output == "all" else (self.hidden_size,)
+
+    def init_params(self, in_shape, rng, scheme="torch_default", nonlinearity="linear", dtype=np.float64,
+                    **init_kwargs):
+        """``torch_default`` is ``nn.RNN``'s own: every weight and bias U(-1/sqrt(H), 1/sqrt(H)), drawn in
+        parameter order. Other schemes: each weight as named (gain of this layer's nonlinearity), biases zero."""
+        H, params = self.hidden_size, {}
+        for l in range(self.num_layers):
+            d_in = in_shape[-1] if l == 0 else H
+            shapes = {f"weight_ih_l{l}": (H, d_in), f"weight_hh_l{l}": (H, H), f"bias_ih_l{l}": (H,),
+                      f"bias_hh_l{l}": (H,)}
+            if scheme == "torch_default":
+                bound = 1.0 / math.sqrt(H)
+                params.update({k: rng.uniform(-bound, bound, s).astype(dtype) for k, s in shapes.items()})
+                continue
+            for name in (f"weight_ih_l{l}", f"weight_hh_l{l}"):
+                params[name] = init_weight_and_bias(rng, shapes[name], scheme, self.nonlinearity, dtype,
+                                                    **init_kwargs)[0]
+            params[f"bias_ih_l{l}"], params[f"bias_hh_l{l}"] = np.zeros(H, dtype), np.zeros(H, dtype)
+        return params
+
+    def op(self):
+        from .rnn import RNNOp
+
+        return RNNOp(self.nonlinearity, self.num_layers, self.output, self.truncation)
+
+
+register(RNN)
 
 
 # -- convolutional networks (conv, pooling, dropout) -------------------------------------------------------------

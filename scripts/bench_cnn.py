@@ -126,11 +126,8 @@ class _StepTimer(L.Callback):
 
 
 def lightning_model(backend: str) -> FFNNModule:
-    model = FFNNModule(backend=backend, layers=report_layers(), optimizer="sgd", lr=0.01, momentum=0.9)
-    model.hparams.update(task="classification", input_dim=784, output_dim=CLASSES)
-    model.input_shape = (1, 28, 28)
-    model._build()
-    return model
+    return FFNNModule(backend=backend, layers=report_layers(), optimizer="sgd", lr=0.01, momentum=0.9,
+                      task="classification", input_dim=784, input_shape=[1, 28, 28], output_dim=CLASSES)
 
 
 def lightning_ms(backend: str, steps: int, warmup: int = 2, profile: bool = False) -> float:

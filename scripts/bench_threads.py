@@ -48,7 +48,7 @@ SETTINGS = {
     # name: (backend, apply the library's BLAS limit, torch threads (0 = default))
     "native layers": ("torch", True, 0),
     "numpy layers, no thread limit": ("numpy", False, 0),
-    "numpy layers, BLAS limited to 1 (library default)": ("numpy", True, 0),
+    "numpy layers, BLAS limited to 1 (entry-point default)": ("numpy", True, 0),
     "numpy layers, torch limited to 1 instead": ("numpy", False, 1),
     "native layers, torch 1 thread (CLI default)": ("torch", True, 1),
     "numpy layers, BLAS 1 + torch 1 (CLI default)": ("numpy", True, 1),
@@ -60,8 +60,8 @@ def child(name: str, steps: int) -> None:
     backend, limit, torch_threads = SETTINGS[name]
     import lightning_ffnn.threads as threads
 
-    if not limit:
-        threads.limit_blas_threads = lambda n=1: None  # undo the fix before the bridge is imported
+    if limit:
+        threads.limit_blas_threads()  # what the entry points do (lightning_ffnn.cli.configure_runtime)
     if torch_threads:
         torch.set_num_threads(torch_threads)
     g = torch.Generator().manual_seed(0)

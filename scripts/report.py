@@ -10,6 +10,7 @@ Run from the repository root (after ``make setup``)::
                                                             # data/ocr/, else a SYNTHETIC stand-in, said in bold)
     python scripts/report.py --quick --only jacobian ocr    # some sections (or parts: sine, xor, flower, ...)
     python scripts/report.py --out reports/mine
+    python scripts/report.py --only sine --out /tmp/sine    # the sine lab and its "as reported" rerun (docs/labs.md)
 
 Writes ``<out>/report.md``, ``<out>/report.html`` and ``<out>/figures/*.png`` (default
 ``reports/<YYYYmmdd-HHMMSS>/``); the Lightning runs' logs, ``config.yaml`` and ``results.json`` go to

@@ -1,12 +1,14 @@
 """Train the labs' feed-forward networks with PyTorch Lightning (native or hand-written NumPy layers).
 
-With no arguments, runs the main job, lab 3.2: a 2-hidden-layer sigmoid network on the small,
-medium and large OCR sets, once with the ``torch`` backend and once with the ``numpy`` backend,
-and prints the accuracy table (the handout files when present, else the embedded synthetic set,
-said plainly)::
+With no arguments, runs the main job, lab 3.2 (`lightning_ffnn.labs.lab32`): a 2-hidden-layer network on
+the small, medium and large OCR sets, once with the ``torch`` backend and once with the ``numpy`` backend,
+and prints the accuracy table (the handout files when present, else the embedded synthetic set, said
+plainly). Its settings, configs/ocr_{size}_selected.yaml, were chosen on a validation split of each training
+file (docs/main_job.md); ``--settings handout`` runs the handout's SGD settings, configs/ocr_{size}.yaml::
 
     python scripts/train.py
     python scripts/train.py --data_dir /path/to/ocr --sizes small medium
+    python scripts/train.py --settings handout
 
 Any LightningCLI subcommand trains one configuration::
 
@@ -23,10 +25,6 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from pathlib import Path
-
-REPO = Path(__file__).resolve().parents[1]
-LAB32_SIZES = ("small", "medium", "large")
 
 
 def run_cli(args: list[str]):
@@ -37,46 +35,34 @@ def run_cli(args: list[str]):
 
 
 def lab32(argv: list[str]) -> None:
+    """The main job: `lightning_ffnn.labs.lab32.run_lab32` over the chosen sizes and backends, then its table."""
+    from lightning_ffnn.labs.lab32 import BACKENDS, SETTINGS, SIZES, lab32_markdown, run_lab32
+
     parser = argparse.ArgumentParser(description="Lab 3.2 on OCR letters, both backends (the main job).")
     parser.add_argument("--data_dir", default=None, help="directory with the handout's {small,medium,large}"
                         "{Train,Validation}.csv (default: $LIGHTNING_FFNN_OCR_DIR, then data/ocr/)")
-    parser.add_argument("--sizes", nargs="+", default=list(LAB32_SIZES), choices=LAB32_SIZES)
-    parser.add_argument("--backends", nargs="+", default=["torch", "numpy"], choices=["torch", "numpy"])
+    parser.add_argument("--sizes", nargs="+", default=list(SIZES), choices=SIZES)
+    parser.add_argument("--backends", nargs="+", default=list(BACKENDS), choices=BACKENDS)
+    parser.add_argument("--settings", default="selected", choices=list(SETTINGS),
+                        help="selected: configs/ocr_{size}_selected.yaml (chosen on a validation split of the training "
+                             "file, docs/main_job.md); handout: configs/ocr_{size}.yaml (64-64 sigmoid, SGD)")
     parser.add_argument("--max_epochs", type=int, default=None, help="override the configs' epochs")
     opts = parser.parse_args(argv)
-    rows, t0 = [], time.perf_counter()
-    for size in opts.sizes:
-        for backend in opts.backends:
-            args = ["fit", "--config", str(REPO / "configs" / f"ocr_{size}.yaml"), "--model.backend", backend,
-                    "--trainer.logger.init_args.name", f"lab32/{size}_{backend}"]
-            if opts.data_dir:
-                args += ["--data.init_args.data_dir", opts.data_dir]
-            if opts.max_epochs:
-                args += ["--trainer.max_epochs", str(opts.max_epochs)]
-            print(f"\n=== lab 3.2: OCR {size}, {backend} backend ===", flush=True)
-            results = run_cli(args)
-            rows.append((size, backend, results))
-    print("\n## Lab 3.2: OCR letters, 2 hidden layers (accuracy on the handout's Validation file = test set)\n")
-    sources = {r["data_source"] for _, _, r in rows}
-    for s in sorted(sources):
-        print(f"Data: {s}")
-    print("\n| set | backend | epochs | train loss | train acc | test loss | test acc | wall s |")
-    print("|---|---|---|---|---|---|---|---|")
-    for size, backend, r in rows:
-        f = r["final"]
-        print(f"| {size} | {backend} | {len(r['epochs'])} | {f['train/loss']:.4f} | {f['train/accuracy']:.4f} "
-              f"| {f['test/loss']:.4f} | {f['test/accuracy']:.4f} | {r['wall_time_s']:.1f} |")
+    t0 = time.perf_counter()
+    runs = run_lab32(opts.sizes, opts.backends, opts.settings, opts.data_dir, opts.max_epochs,
+                     log=lambda text: print(text, flush=True))
+    print("\n" + lab32_markdown(runs))
     print(f"\nTotal wall time {time.perf_counter() - t0:.1f} s. Logs: tensorboard --logdir runs")
 
 
 def main(argv: list[str]) -> int:
     from lightning_ffnn.callbacks import GradientParityError
-    from lightning_ffnn.cli import quiet_known_warnings
+    from lightning_ffnn.cli import configure_runtime
     from lightning_ffnn.datasets.errors import DataError
     from lightning_ffnn.models import DivergenceError
     from lightning.fabric.utilities.exceptions import MisconfigurationException
 
-    quiet_known_warnings()
+    configure_runtime()
     try:
         # A subcommand ("fit", ...) or the CLI's own help goes to LightningCLI; anything else is lab 3.2's options.
         if argv and (not argv[0].startswith("-") or argv[0] in ("-h", "--help", "--print_config")):

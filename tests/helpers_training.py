@@ -43,9 +43,9 @@ def fit_args(config: str, save_dir: Path, *extra: str) -> list[str]:
 
 def run_fit(config: str, save_dir: Path, *extra: str) -> dict[str, Any]:
     """Train in this process; return the run's results dict (what results.json holds)."""
-    from lightning_ffnn.cli import quiet_known_warnings
+    from lightning_ffnn.cli import configure_runtime
 
-    quiet_known_warnings()
+    configure_runtime()
     results = train_script().run_cli(fit_args(config, save_dir, *extra))
     assert results is not None, "the run recorded no epochs"
     return results

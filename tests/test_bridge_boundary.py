@@ -245,18 +245,22 @@ def test_saved_input_modified_in_place_is_caught_by_the_version_check():
 # ---------------------------------------------------------------------------------------------------- threads
 
 
-def test_importing_the_bridge_limits_blas_to_one_thread():
-    """In a fresh process: NumPy's BLAS has its default pool before, one thread after the import."""
+def test_importing_the_bridge_changes_no_thread_pool_and_the_entry_points_limit_is_one():
+    """In a fresh process: importing the bridge has no side effect on BLAS; `limit_blas_threads` (what the entry
+    points call) then brings every loaded BLAS, scipy's included, to one thread."""
     code = (
         "import json, numpy, threadpoolctl\n"
-        "from lightning_ffnn.threads import blas_threads\n"
+        "from lightning_ffnn.threads import blas_threads, limit_blas_threads\n"
         "before = blas_threads()\n"
         "import lightning_ffnn.bridge\n"
         "numpy.ones((64, 64)) @ numpy.ones((64, 64))\n"
-        "print(json.dumps({'before': before, 'after': blas_threads()}))\n"
+        "imported = blas_threads()\n"
+        "limit_blas_threads()\n"
+        "print(json.dumps({'before': before, 'imported': imported, 'after': blas_threads()}))\n"
     )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
     result = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert result["imported"] == result["before"], f"importing the bridge changed the BLAS pools: {result}"
     assert result["after"], f"no BLAS library found: {result}"
-    assert all(n == 1 for n in result["after"]), f"BLAS threads after importing the bridge: {result}"
+    assert all(n == 1 for n in result["after"]), f"BLAS threads after limit_blas_threads(): {result}"

@@ -18,6 +18,8 @@ import pytest
 import torch
 from torch.func import functional_call
 
+from helpers import assert_gradcheck, away_from_kinks
+
 from lightning_ffnn.bridge import apply_op
 from lightning_ffnn.layers import (
     ACTIVATION_NAMES,
@@ -38,12 +40,6 @@ BATCHES = [1, 5]
 
 def _gen(seed: int) -> torch.Generator:
     return torch.Generator().manual_seed(seed)
-
-
-def away_from_kinks(x: torch.Tensor) -> torch.Tensor:
-    """Push every value to |x| >= 0.1 + |x|, keeping its sign (0 goes to +0.1)."""
-    sign = torch.where(x >= 0, 1.0, -1.0).to(x.dtype)
-    return x + 0.1 * sign
 
 
 def make_input(rows: int, cols: int, layout: str, seed: int, kinks: bool = True) -> torch.Tensor:
@@ -71,11 +67,6 @@ def _keep_layout(fn, x: torch.Tensor) -> torch.Tensor:
     return x
 
 
-def _gradcheck(fn, inputs, what: str) -> None:
-    # raise_exception=True: a failure shows gradcheck's own report (numerical vs analytical Jacobian).
-    assert torch.autograd.gradcheck(fn, inputs, eps=1e-6, atol=1e-8, rtol=1e-6, raise_exception=True), what
-
-
 # ---------------------------------------------------------------------------------------------------- linear
 
 
@@ -93,7 +84,7 @@ def test_numpy_linear_gradcheck_input_weight_bias(batch, layout, bias):
     def fn(x, *ps):
         return functional_call(layer, dict(zip(params, ps)), (x,))
 
-    _gradcheck(fn, (x, *params.values()), f"NumpyLinear(bias={bias}) on a {layout} ({batch}, 4) input")
+    assert_gradcheck(fn, (x, *params.values()), f"NumpyLinear(bias={bias}) on a {layout} ({batch}, 4) input")
 
 
 def test_numpy_linear_gradcheck_wide_layer_batch_one():
@@ -102,7 +93,7 @@ def test_numpy_linear_gradcheck_wide_layer_batch_one():
     x = make_input(1, 2, "contiguous", seed=3)
     W = torch.randn(7, 2, dtype=F64, generator=_gen(4)).requires_grad_()
     b = torch.randn(7, dtype=F64, generator=_gen(5)).requires_grad_()
-    _gradcheck(lambda x, W, b: functional_call(layer, {"weight": W, "bias": b}, (x,)), (x, W, b), "wide layer")
+    assert_gradcheck(lambda x, W, b: functional_call(layer, {"weight": W, "bias": b}, (x,)), (x, W, b), "wide layer")
 
 
 # ---------------------------------------------------------------------------------------------------- activations
@@ -111,10 +102,10 @@ def test_numpy_linear_gradcheck_wide_layer_batch_one():
 @pytest.mark.parametrize("layout", LAYOUTS)
 @pytest.mark.parametrize("batch", BATCHES)
 @pytest.mark.parametrize("name", ACTIVATION_NAMES)
-def test_activation_gradcheck(name, batch, layout):
+def test_activationassert_gradcheck(name, batch, layout):
     act = NumpyActivation(name)
     x = make_input(batch, 6, layout, seed=10 * ACTIVATION_NAMES.index(name) + batch)
-    _gradcheck(act, (x,), f"NumpyActivation({name!r}) on a {layout} ({batch}, 6) input")
+    assert_gradcheck(act, (x,), f"NumpyActivation({name!r}) on a {layout} ({batch}, 6) input")
 
 
 @pytest.mark.parametrize("shape", [(7,), (2, 3, 4)], ids=["1d", "3d"])
@@ -122,7 +113,7 @@ def test_activation_gradcheck(name, batch, layout):
 def test_activation_gradcheck_other_ranks(name, shape):
     """Activations are elementwise: any rank works, not only (N, D)."""
     x = _keep_layout(away_from_kinks, torch.randn(*shape, dtype=F64, generator=_gen(7))).requires_grad_()
-    _gradcheck(NumpyActivation(name), (x,), f"NumpyActivation({name!r}) on shape {shape}")
+    assert_gradcheck(NumpyActivation(name), (x,), f"NumpyActivation({name!r}) on shape {shape}")
 
 
 @pytest.mark.parametrize("kwargs", [
@@ -135,7 +126,7 @@ def test_activation_gradcheck_hyper_parameters(kwargs):
     kwargs = dict(kwargs)
     name = kwargs.pop("name")
     x = make_input(4, 5, "strided", seed=8)
-    _gradcheck(NumpyActivation(name, **kwargs), (x,), f"NumpyActivation({name!r}, {kwargs})")
+    assert_gradcheck(NumpyActivation(name, **kwargs), (x,), f"NumpyActivation({name!r}, {kwargs})")
 
 
 # ---------------------------------------------------------------------------------------------------- losses
@@ -147,7 +138,7 @@ def test_softmax_cross_entropy_gradcheck_integer_labels(batch, layout):
     logits = make_input(batch, 4, layout, seed=20 + batch, kinks=False)
     labels = torch.randint(0, 4, (batch,), generator=_gen(21))
     loss = NumpySoftmaxCrossEntropy()
-    _gradcheck(lambda z: loss(z, labels), (logits,), f"cross-entropy, labels, {layout} ({batch}, 4) logits")
+    assert_gradcheck(lambda z: loss(z, labels), (logits,), f"cross-entropy, labels, {layout} ({batch}, 4) logits")
 
 
 @pytest.mark.parametrize("layout", LAYOUTS)
@@ -158,7 +149,7 @@ def test_softmax_cross_entropy_gradcheck_one_hot_targets(batch, layout):
     if layout == "transposed":
         target = target.T.contiguous().T  # a non-contiguous target as well
     loss = NumpySoftmaxCrossEntropy()
-    _gradcheck(lambda z: loss(z, target), (logits,), f"cross-entropy, one-hot, {layout} ({batch}, 4) logits")
+    assert_gradcheck(lambda z: loss(z, target), (logits,), f"cross-entropy, one-hot, {layout} ({batch}, 4) logits")
 
 
 @pytest.mark.parametrize("rows", ["summing to 1", "not summing to 1"])
@@ -169,7 +160,7 @@ def test_softmax_cross_entropy_gradcheck_soft_targets(rows):
     target = torch.rand(3, 4, dtype=F64, generator=_gen(2)) + 0.1
     if rows == "summing to 1":
         target = target / target.sum(1, keepdim=True)
-    _gradcheck(NumpySoftmaxCrossEntropy(), (logits, target.requires_grad_()), f"soft targets {rows}")
+    assert_gradcheck(NumpySoftmaxCrossEntropy(), (logits, target.requires_grad_()), f"soft targets {rows}")
 
 
 @pytest.mark.parametrize("cols", [1, 3])
@@ -178,7 +169,7 @@ def test_softmax_cross_entropy_gradcheck_soft_targets(rows):
 def test_mse_gradcheck_prediction_and_target(batch, layout, cols):
     pred = make_input(batch, cols, layout, seed=40 + batch, kinks=False)
     target = make_input(batch, cols, "contiguous", seed=41, kinks=False)
-    _gradcheck(NumpyMSELoss(), (pred, target), f"MSE on {layout} ({batch}, {cols})")
+    assert_gradcheck(NumpyMSELoss(), (pred, target), f"MSE on {layout} ({batch}, {cols})")
 
 
 @pytest.mark.parametrize("cols", [1, 3])
@@ -187,7 +178,7 @@ def test_mse_gradcheck_prediction_and_target(batch, layout, cols):
 def test_bce_with_logits_gradcheck_logits_and_target(batch, layout, cols):
     logits = make_input(batch, cols, layout, seed=50 + batch, kinks=False)
     target = torch.rand(batch, cols, dtype=F64, generator=_gen(51)).requires_grad_()  # probabilities
-    _gradcheck(NumpyBCEWithLogitsLoss(), (logits, target), f"BCE with logits on {layout} ({batch}, {cols})")
+    assert_gradcheck(NumpyBCEWithLogitsLoss(), (logits, target), f"BCE with logits on {layout} ({batch}, {cols})")
 
 
 @pytest.mark.parametrize("loss_cls", [NumpyMSELoss, NumpyBCEWithLogitsLoss])
@@ -195,7 +186,7 @@ def test_loss_gradient_wrt_target_only(loss_cls):
     """The target alone requiring grad: the prediction's gradient is skipped, the target's is right."""
     pred = torch.randn(4, 2, dtype=F64, generator=_gen(60))
     target = torch.rand(4, 2, dtype=F64, generator=_gen(61)).requires_grad_()
-    _gradcheck(lambda t: loss_cls()(pred, t), (target,), f"{loss_cls.__name__} wrt target only")
+    assert_gradcheck(lambda t: loss_cls()(pred, t), (target,), f"{loss_cls.__name__} wrt target only")
 
 
 # ---------------------------------------------------------------------------------------------------- a network
@@ -210,7 +201,7 @@ def test_jacobian_of_a_bridged_network_matches_native():
     J = torch.autograd.functional.jacobian(net, x)
     J_native = torch.autograd.functional.jacobian(native_twin(net), x)
     torch.testing.assert_close(J, J_native, rtol=1e-12, atol=1e-12)
-    _gradcheck(net, (x.requires_grad_(),), "bridged 3-5-2 tanh network")
+    assert_gradcheck(net, (x.requires_grad_(),), "bridged 3-5-2 tanh network")
 
 
 # ---------------------------------------------------------------------------------------------------- double backward

@@ -12,8 +12,10 @@ import pytest
 import torch
 from matplotlib.figure import Figure
 
+from lightning_ffnn.cli import configure_runtime
 from lightning_ffnn.datamodules import (
     ArrayDataModule,
+    BatchGroups,
     EpochBatchSampler,
     FlowerDataModule,
     MNISTDataModule,
@@ -25,6 +27,7 @@ from lightning_ffnn.datamodules import (
 from lightning_ffnn.datasets import DataError
 from lightning_ffnn.datasets.idx import FILE_STEMS
 from lightning_ffnn.datasets.ocr import ENV_VAR
+from numpy_ops.train import batch_order
 
 REAL_OCR = Path(os.environ.get(ENV_VAR) or Path(__file__).resolve().parents[2] / "shared" / "data" / "ocr")
 
@@ -151,13 +154,22 @@ def test_regression_standardised_with_train_stats_and_inverse():
     X, y = dm.eval_sets()["train"]
     assert abs(float(X.mean())) < 1e-9 and abs(float(X.std(unbiased=False)) - 1) < 1e-9
     assert abs(float(y.mean())) < 1e-9
-    assert all(isinstance(v, float) for v in (dm.x_mean, dm.x_std, dm.y_mean, dm.y_std))
-    x_ood = dm.inverse_x(dm.eval_sets()["test_ood"][0])
+    x_ood = dm.x_scaler.inverse(dm.eval_sets()["test_ood"][0])
     assert float(x_ood.abs().min()) >= 3 - 1e-9 and float(x_ood.abs().max()) <= 5 + 1e-9
-    np.testing.assert_allclose(dm.inverse_y(y).mean().item(), dm.y_mean, atol=1e-9)
+    np.testing.assert_allclose(dm.to_original_units(y).mean().item(), dm.y_scaler.mean, atol=1e-9)
+    assert torch.equal(dm.to_original_units(y), dm.y_scaler.inverse(y))
+    sine = SineDataModule()
+    assert sine.to_original_units(y) is y  # served in its own units
 
 
 # -- batches ----------------------------------------------------------------------------------------------------
+
+
+def test_the_sampler_order_is_the_numpy_trainers_order():
+    for shuffle in (True, False):
+        s = EpochBatchSampler(23, 5, shuffle=shuffle, seed=7)
+        s.set_epoch(3)
+        assert torch.cat(list(s)).tolist() == batch_order(23, 3, shuffle, 7).tolist()
 
 
 def test_epoch_permutation_is_a_pure_function_of_seed_and_epoch():
@@ -217,16 +229,22 @@ def test_train_batches_are_slices_of_the_set_and_eval_loaders_the_whole_sets():
 class _Recorder(L.LightningModule):
     """Records the training batches it is given; the smallest model Lightning accepts."""
 
-    def __init__(self):
+    def __init__(self, batches_per_call: int = 1):
         super().__init__()
         self.layer = torch.nn.Linear(1, 1)
         self.seen: list[list[torch.Tensor]] = []
         self.val_seen: list[tuple[int, int]] = []
+        self.batches_per_call = batches_per_call  # > 1: training_step gets lists of batches (no optimizer step)
+        self.automatic_optimization = batches_per_call == 1
 
     def on_train_epoch_start(self):
         self.seen.append([])
 
     def training_step(self, batch, batch_idx):
+        if not self.automatic_optimization:
+            assert isinstance(batch, list) and 1 <= len(batch) <= self.batches_per_call
+            self.seen[-1].extend(b[0].clone() for b in batch)
+            return None
         self.seen[-1].append(batch[0].clone())
         return ((self.layer(batch[0]) - batch[1]) ** 2).mean()
 
@@ -237,14 +255,18 @@ class _Recorder(L.LightningModule):
         return torch.optim.SGD(self.parameters(), lr=0.0)
 
 
-def test_lightning_calls_set_epoch_and_warns_nothing_about_workers():
-    dm = SineDataModule(n_train=40, n_test=10, batch_size=16, seed=2)
-    model = _Recorder()
+@pytest.mark.parametrize("batches_per_call", [1, 3])
+def test_lightning_calls_set_epoch_and_the_entry_point_quiets_the_workers_warning(batches_per_call):
+    """Every epoch is its own permutation, also when the module takes several batches a call (Lightning sets the
+    epoch on `batch_sampler.sampler`: a grouped loader that hid the sampler repeated epoch 0's order)."""
+    dm = SineDataModule(n_train=40, n_test=10, batch_size=6, seed=2)
+    model = _Recorder(batches_per_call)
     trainer = L.Trainer(max_epochs=3, logger=False, enable_checkpointing=False, enable_progress_bar=False,
                         enable_model_summary=False, use_distributed_sampler=False, accelerator="cpu", devices=1,
                         num_sanity_val_steps=0)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
+        configure_runtime()
         trainer.fit(model, datamodule=dm)
     assert not [w for w in caught if "does not have many workers" in str(w.message)]
     X = dm.eval_sets()["train"][0]
@@ -252,6 +274,65 @@ def test_lightning_calls_set_epoch_and_warns_nothing_about_workers():
         order = torch.from_numpy(np.random.default_rng([2, epoch]).permutation(40))
         assert torch.equal(torch.cat(batches), X[order]), f"epoch {epoch} is not permutation (seed 2, epoch {epoch})"
     assert model.val_seen == [(0, 40), (1, 10)] * 3  # each epoch: the whole train set, then the whole test set
+
+
+def test_building_loaders_changes_no_warning_filter():
+    dm = SineDataModule(n_train=40, n_test=10, batch_size=8)
+    dm.setup()
+    with warnings.catch_warnings():
+        before = list(warnings.filters)
+        dm.train_dataloader(), dm.val_dataloader(), dm.test_dataloader()
+        assert warnings.filters == before
+
+
+def test_grouped_batches_are_the_plain_batches_in_lists():
+    plain = EpochBatchSampler(23, 4, seed=3)
+    grouped = BatchGroups(EpochBatchSampler(23, 4, seed=3), 4)
+    for epoch in (0, 1):
+        plain.set_epoch(epoch)
+        grouped.sampler.set_epoch(epoch)
+        lists = list(grouped)
+        assert [len(g) for g in lists] == [4, 2] and len(grouped) == 2 and len(plain) == 6
+        assert [b.tolist() for g in lists for b in g] == [b.tolist() for b in plain]
+
+
+# -- what the data means after training ---------------------------------------------------------------------
+
+
+FIGURES = {"ocr": ["predictions"], "mnist": ["predictions"], "regression": ["fit"], "sine": ["fit"],
+           "xor": ["decision_boundary"], "flower": ["decision_boundary"]}
+
+
+@pytest.mark.parametrize("name", sorted(FIGURES))
+def test_each_set_draws_its_own_result_figures(tmp_path, no_ocr_env, name):
+    """`result_figures` gets the network as a function of inputs as served; each set says what it draws."""
+    dm = make(name, tmp_path, dtype="float64")
+    dm.setup()
+    seen = []
+
+    def predict(x: torch.Tensor) -> torch.Tensor:
+        assert x.dtype == torch.float64 and tuple(x.shape[1:]) == dm.input_shape, (x.dtype, x.shape)
+        seen.append(len(x))
+        return torch.linspace(-1.0, 1.0, len(x) * dm.output_dim, dtype=torch.float64).reshape(len(x), -1)
+
+    figures = dm.result_figures(predict, "a label", n_examples=3, seed=1)
+    assert list(figures) == FIGURES[name] and all(isinstance(f, Figure) for f in figures.values())
+    assert seen, "the figure did not use the network"
+    fig = next(iter(figures.values()))
+    titles = fig.get_suptitle() + " ".join(ax.get_title() for ax in fig.axes)
+    assert "a label" in titles and ("SYNTHETIC" in titles) == dm.is_synthetic
+    if name in ("ocr", "mnist"):
+        assert seen == [3]
+
+
+@pytest.mark.parametrize("layout", ["flat", "image", "rows"])
+def test_sample_images_come_in_image_shape_whatever_the_layout(tmp_path, no_ocr_env, layout):
+    dm = OCRDataModule(data_dir=str(tmp_path), layout=layout)
+    images = dm.sample_images(4, seed=0)
+    assert images.shape == (4, 1, 16, 8)
+    flat = OCRDataModule(data_dir=str(tmp_path)).sample_images(4, seed=0)
+    assert torch.equal(images, flat)
+    assert SineDataModule().sample_images(4) is None
 
 
 @pytest.mark.parametrize("name", sorted(EXPECTED))

@@ -177,3 +177,20 @@ def test_real_handout_files(size):
 def test_real_tiny_files_are_refused_with_the_column_count():
     with pytest.raises(DataError, match=r"line 1: wrong number of values; expected 129 .*found 6 values"):
         read_ocr_csv(REAL_DIR / "tinyTrain.csv")
+
+
+@pytest.mark.parametrize("which", ["smallTrain.csv", "smallValidation.csv"])
+def test_a_directory_in_place_of_a_handout_file_is_named_as_one(which, tmp_path, monkeypatch):
+    """Issue 15: a directory where a CSV file should be was reported as "holds only one of the two files" (or, with
+    both, silently replaced by the synthetic set)."""
+    monkeypatch.delenv(ocr.ENV_VAR, raising=False)
+    other = "smallValidation.csv" if which == "smallTrain.csv" else "smallTrain.csv"
+    write(tmp_path, text_of(rows(3)), other)
+    (tmp_path / which).mkdir()
+    with pytest.raises(DataError, match="is a directory") as info:
+        load_ocr("small", tmp_path)
+    assert info.value.path == str(tmp_path / which) and "only one of" not in str(info.value)
+    (tmp_path / other).unlink()
+    (tmp_path / other).mkdir()
+    with pytest.raises(DataError, match="is a directory"):
+        load_ocr("small", tmp_path)

@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from lightning_ffnn.labs import jacobian
-from numpy_ops import graph
+from numpy_ops import graph_examples
 
 # The lab's printed Y for its three points.
 LAB_Y = {
@@ -22,12 +22,12 @@ LAB_JT_213 = np.array([[45.24827007, 25.74870621],
 
 @pytest.mark.parametrize("x", list(LAB_Y))
 def test_y_matches_the_lab(x):
-    y, _ = graph.lab_jacobian(x)
+    y, _ = graph_examples.lab_jacobian(x)
     np.testing.assert_allclose(y, LAB_Y[x], atol=5e-9)
 
 
 def test_jacobian_matches_the_labs_printed_values():
-    _, J = graph.lab_jacobian((2.0, 1.0, 3.0))
+    _, J = graph_examples.lab_jacobian((2.0, 1.0, 3.0))
     assert J.shape == (2, 3)
     np.testing.assert_allclose(J.T, LAB_JT_213, atol=1e-3)
 
@@ -41,9 +41,9 @@ def test_numpy_and_torch_jacobians_agree():
 @pytest.mark.parametrize("output", ["y1", "y2"])
 def test_every_lab_node_gradient_matches_torch(output):
     inputs = dict(x1=2.0, x2=1.0, x3=3.0)
-    ours = jacobian.numpy_node_gradients(graph.lab_function, output, inputs)
-    theirs = jacobian.torch_node_gradients(graph.lab_function, output, inputs, sin=torch.sin)
-    assert set(ours) == {"x1", "x2", "x3", *graph.LAB_NODE_NAMES}
+    ours = jacobian.numpy_node_gradients(graph_examples.lab_function, output, inputs)
+    theirs = jacobian.torch_node_gradients(graph_examples.lab_function, output, inputs, sin=torch.sin)
+    assert set(ours) == {"x1", "x2", "x3", *graph_examples.LAB_NODE_NAMES}
     for name in ours:
         np.testing.assert_allclose(ours[name], theirs[name], rtol=0, atol=1e-12, err_msg=f"d{output}/d{name}")
 

@@ -6,6 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from helpers import random_away_from_kinks
+
 from numpy_ops import bce_with_logits, check_op, get_activation, linear, mse, rel_error, softmax_cross_entropy
 from numpy_ops.activations import Activation, _sigmoid
 from numpy_ops.gradcheck import numerical_gradient
@@ -27,16 +29,11 @@ ACTS = [("identity", {}), ("sigmoid", {}), ("tanh", {}), ("relu", {}), ("leaky_r
         ("swish", {}), ("swish", {"beta": 0.5}), ("gelu", {}), ("gelu_tanh", {})]
 
 
-def away_from_kinks(rng, shape):
-    # |x| in [0.1, 3]: finite differences with h = 1e-5 never straddle ReLU/leaky/ELU's kink at 0.
-    return rng.choice([-1.0, 1.0], size=shape) * rng.uniform(0.1, 3.0, size=shape)
-
-
 @pytest.mark.parametrize("shape", [(1,), (1, 5), (4, 3), (2, 3, 4)])
 @pytest.mark.parametrize("name,kwargs", ACTS, ids=[f"{n}{kw or ''}" for n, kw in ACTS])
 def test_every_activation(name, kwargs, shape):
     act = get_activation(name, **kwargs)
-    x = away_from_kinks(np.random.default_rng(sum(shape)), shape)
+    x = random_away_from_kinks(np.random.default_rng(sum(shape)), shape)
     (err,) = check_op(act, [x])
     assert err < TOL, f"{act!r} at shape {shape}: rel error {err:.2e}"
 
@@ -79,7 +76,7 @@ class WrongSigmoid(Activation):
 
 
 def test_checker_catches_a_wrong_backward():
-    x = away_from_kinks(np.random.default_rng(0), (3, 4))
+    x = random_away_from_kinks(np.random.default_rng(0), (3, 4))
     (err,) = check_op(WrongSigmoid(), [x])
     assert err > 1e-2, f"a wrong derivative passed the gradient check (rel error {err:.2e})"
 

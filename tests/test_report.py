@@ -91,7 +91,7 @@ def test_training_runs_give_their_settings_and_how_to_rerun(quick):
     _, md, _ = quick
     ocr = section(md, "2")
     assert "| small, torch | torch | 128-64-64-10 sigmoid |" in ocr and "| small, numpy | numpy |" in ocr
-    assert "python scripts/train.py fit --config configs/ocr_small.yaml" in ocr
+    assert "python scripts/train.py fit --config configs/ocr_small_selected.yaml" in ocr
     reg = section(md, "3")
     assert "test_ood RMSE" in reg and re.search(r"\| torch \| 3 \| \d+\.\d{4} \| \d+\.\d{4} \| \d+\.\d{4} \|", reg)
 
@@ -103,13 +103,31 @@ def test_html_shows_the_same_images_and_tables(quick):
     assert "<strong>" in page and "<pre><code" in page and "24.49047994" in page
 
 
-def test_fallback_converter_renders_the_same_images_and_tables(quick):
+def test_html_comes_from_the_markdown_package():
+    page = report.to_html("## A *b*\n\n| x | y |\n|---|---:|\n| 1 | 2 |\n\n```text\nkeep  this\n```\n", "t<")
+    assert "<h2>A <em>b</em></h2>" in page and "<td>1</td>" in page and "<title>t&lt;</title>" in page
+    assert "<pre><code class=\"language-text\">keep  this" in page
+    assert not hasattr(report, "simple_markdown_to_html")
+
+
+def test_sine_section_explains_the_report_with_a_table(quick):
     _, md, _ = quick
-    body = report.simple_markdown_to_html(md)
-    assert re.findall(r'<img [^>]*src="([^"]+)"', body) == IMAGE.findall(md)
-    assert body.count("<table>") == md.count("\n|---")
-    assert "<h2>1. Lab 3.1" in body and "<strong>GENERATED</strong>" in body
-    assert "Y = [24.49047994  0.67661701]" in body  # code blocks kept whole, blank lines included
+    text = section(md, "4.1")
+    assert "**The report's numbers, explained.**" in text and "2e-5" in text
+    assert "AsReportedSGD" in text and "| SGD as reported (gradients / N again) | 0.002 | raw | 200 |" in text
+    assert text.count("| 34.5 |") >= 2 and "| 0.59 |" in text
+
+
+def test_a_part_can_name_its_function_by_path(tmp_path, monkeypatch):
+    part = report.Part("7", "extra", "An added section", "lightning_ffnn.labs.sections_numpy:classic_activations")
+    monkeypatch.setattr(report, "PARTS", (*report.PARTS, part))
+    monkeypatch.setattr(report, "KEYS", (*report.KEYS, "extra"))
+    result = report.build_report(report.Options(out_dir=tmp_path, quick=True, only=frozenset({"extra", "xor"})),
+                                 log=lambda line: None)
+    md = result.markdown.read_text(encoding="utf-8")
+    assert result.failures == {}
+    assert md.index("## 4. ") < md.index("### 4.2 XOR") < md.index("## 7. An added section")
+    assert "### 4.1" not in md and "## 5." not in md and "*Figure 7.1.*" in md
 
 
 def test_script_runs_one_section_and_rejects_unknown_ones(tmp_path):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+import torch
 
 from numpy_ops.layers import LinearOp
 
@@ -67,3 +68,58 @@ def test_right_backward_passes_every_step(tmp_path, monkeypatch):
             "--parity.every_n_steps", "1")
     assert len(seen) == 5  # 500 examples in batches of 100
     assert max(s["max"] for s in seen) < 1e-5, seen
+
+
+@pytest.mark.parametrize("setting", [["--trainer.accumulate_grad_batches", "2"],
+                                     ["--trainer.gradient_clip_val", "1e-4"]], ids=["accumulation", "clipping"])
+def test_settings_that_change_grad_do_not_fail_a_right_backward(setting, tmp_path, monkeypatch):
+    """Issue 15: with gradient accumulation the check compared .grad (two batches' sum) with the twin's gradient of
+    one batch and stopped a correct run at step 0 ("'4.bias' differs by 0.49"); clipping rescales .grad likewise.
+    Both sides are now computed by the check itself, on the step's batch. (Lightning 2.6 clips after the hook the
+    check runs in, so clipping never showed; this keeps it so.)"""
+    from lightning_ffnn.callbacks import GradientParityCheck
+
+    skip_figures(monkeypatch)
+    seen = []
+    compare = GradientParityCheck.compare
+    monkeypatch.setattr(GradientParityCheck, "compare",
+                        lambda self, pl_module, x, y: seen.append(compare(self, pl_module, x, y)) or seen[-1])
+    run_fit("ocr_small", tmp_path, "--model.backend", "numpy", "--model.steps_per_call", "1",
+            "--trainer.max_epochs", "1", "--parity.every_n_steps", "1", *setting)
+    assert len(seen) == (3 if "2" in setting else 5)  # 5 batches of 100: 3 optimizer steps when accumulating 2
+    assert max(s["max"] for s in seen) < 1e-5, seen
+
+
+def test_wrong_backward_is_still_caught_under_accumulation(wrong_linear_backward, tmp_path, monkeypatch):
+    from lightning_ffnn.callbacks import GradientParityError
+
+    skip_figures(monkeypatch)
+    with pytest.raises(GradientParityError, match=r"global step 0: .*differs from autograd's by 0.01 \(relative\)"):
+        run_fit("ocr_small", tmp_path, "--model.backend", "numpy", "--model.steps_per_call", "1",
+                "--trainer.accumulate_grad_batches", "2", "--trainer.max_epochs", "1")
+
+
+def test_each_step_of_a_grouped_call_is_checked_on_its_own_batch(tmp_path, monkeypatch):
+    """steps_per_call 4: the check at global step 3 gets the 4th batch of the first call, the one stepped on."""
+    from lightning_ffnn.callbacks import GradientParityCheck
+    from lightning_ffnn.datamodules import OCRDataModule
+
+    skip_figures(monkeypatch)
+    got = {}
+    compare = GradientParityCheck.compare
+
+    def spy(self, pl_module, x, y):
+        got[pl_module.trainer.global_step] = x.clone()
+        return compare(self, pl_module, x, y)
+
+    monkeypatch.setattr(GradientParityCheck, "compare", spy)
+    run_fit("ocr_small", tmp_path, "--model.backend", "numpy", "--trainer.max_epochs", "1",
+            "--data.init_args.batch_size", "50", "--model.steps_per_call", "4", "--parity.every_n_steps", "3")
+    assert sorted(got) == [0, 3, 6, 9]
+    dm = OCRDataModule(size="small", batch_size=50)
+    dm.setup()
+    loader = dm.train_dataloader()  # no trainer: one batch an item, the same order
+    loader.sampler.set_epoch(0)
+    batches = [x for x, _ in loader]
+    for step, x in got.items():
+        assert torch.equal(x, batches[step]), f"step {step} was checked on another batch"

@@ -1,5 +1,5 @@
 """The speed paths change nothing but speed: several optimizer steps per Lightning call give the same
-numbers as one, the grouped sampler serves the same batches, and the benchmark runs."""
+numbers as one (the grouped batches themselves: tests/test_datamodules.py), and the benchmark runs."""
 
 from __future__ import annotations
 
@@ -11,23 +11,6 @@ import pytest
 import torch
 
 from helpers_training import REPO, run_fit
-from lightning_ffnn.datamodules import EpochBatchSampler, IndexBatchDataset
-
-
-@pytest.mark.parametrize("shuffle", [True, False])
-def test_grouped_sampler_serves_the_same_batches(shuffle):
-    plain = EpochBatchSampler(23, 4, shuffle=shuffle, seed=3)
-    grouped = EpochBatchSampler(23, 4, shuffle=shuffle, seed=3, group=3)
-    for epoch in (0, 1):
-        plain.set_epoch(epoch)
-        grouped.set_epoch(epoch)
-        flat = [b for group in grouped for b in group]
-        assert [b.tolist() for b in flat] == [b.tolist() for b in plain]
-        assert len(grouped) == 2 and len(plain) == 6  # ceil(6 batches / 3)
-    ds = IndexBatchDataset(torch.arange(23.0).reshape(-1, 1), torch.arange(23))
-    first = next(iter(grouped))
-    pairs = ds[first]
-    assert len(pairs) == 3 and all(torch.equal(x[:, 0].long(), y) for x, y in pairs)
 
 
 @pytest.mark.parametrize("backend", ["torch", "numpy"])

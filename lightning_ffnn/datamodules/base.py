@@ -5,26 +5,34 @@ collate costs ~107 us per batch of 32 against ~9 us for one tensor index. So eve
 tensors after `setup()`, and the training DataLoader gets `batch_size=None` and an `EpochBatchSampler` that yields
 index tensors; `IndexBatchDataset[idx]` returns `(X[idx], y[idx])` in one gather.
 
-Reproducible shuffling: the permutation of epoch e is a pure function of (seed, e) (NumPy `default_rng([seed, e])`),
-set through `set_epoch(e)`, which Lightning calls on the sampler at the start of every epoch. A run resumed from a
+Reproducible shuffling: the order of epoch e is `numpy_ops.train.batch_order` (a pure function of (seed, e), the one
+the pure-NumPy trainer uses too), set through `set_epoch(e)`, which Lightning calls on the sampler at the start of
+every epoch. A run resumed from a
 checkpoint therefore sees the same batches as one that never stopped. `shuffle=False` keeps file order (a handout
 reference trains in file order, one example at a time: `batch_size=1, shuffle=False`).
 
 Validation and test: one DataLoader per evaluation set (`eval_set_names`, starting with "train"), each yielding the
 WHOLE set as one batch, so per-epoch metrics are computed with the final weights in one forward pass.
 
+Several optimizer steps per training call (`FFNNModule.steps_per_call`): the module says how many batches it takes
+a call in `batches_per_call`; the training loader then serves lists of that many consecutive batches of the same
+order (`BatchGroups`), so the batches, and the numbers, are those of one batch a call.
+
+What the data means after training: `to_original_units` maps targets and predictions back to the data's units,
+`result_figures` draws the trained network on this data, `sample_images` gives image sets' examples.
+
 Create the Trainer with `use_distributed_sampler=False`: under torch.distributed the sampler itself gives each rank
 its strided share `perm[rank::world]` of every epoch's permutation (the remainder dropped, so every rank runs the
 same number of batches).
 
-Shapes after `setup()`: X (N, input_dim) in `dtype`; y int64 (N,) for "classification", `dtype` (N, 1) for
+Shapes after `setup()`: X (N, *input_shape) in `dtype`; y int64 (N,) for "classification", `dtype` (N, 1) for
 "regression" (standardised with training statistics) and "binary" (0./1.).
 """
 
 from __future__ import annotations
 
 import math
-import warnings
+from collections.abc import Callable
 from typing import Literal
 
 import lightning as L
@@ -34,12 +42,14 @@ from matplotlib.figure import Figure
 from torch import Tensor
 from torch.utils.data import DataLoader, Dataset, Sampler
 
-Task = Literal["classification", "regression", "binary"]
+from numpy_ops.train import batch_order
+
+from .. import plots
+from ..tasks import DTYPES, DType, Task
+
 Layout = Literal["flat", "image", "rows"]
-_DTYPES = {"float32": torch.float32, "float64": torch.float64}
-# The one Lightning warning that num_workers=0 triggers; it is wrong for in-memory tensors (workers would only add
-# process start-up and IPC to a gather that takes microseconds).
-_NUM_WORKERS_WARNING = r"The '\w+' does not have many workers"
+#: A trained network as the figures see it: inputs as served (N, *input_shape) -> outputs (N, output_dim), float64.
+Predict = Callable[[Tensor], Tensor]
 
 
 class IndexBatchDataset(Dataset):
@@ -51,11 +61,9 @@ class IndexBatchDataset(Dataset):
     def __len__(self) -> int:
         return len(self.X)
 
-    def __getitem__(self, index: Tensor | slice | list[Tensor]) -> tuple[Tensor, Tensor] | list[tuple[Tensor, Tensor]]:
+    def __getitem__(self, index: Tensor | slice) -> tuple[Tensor, Tensor]:
         if isinstance(index, slice):
             return self.X[index], self.y[index]
-        if isinstance(index, list):  # a group of batches for one training call (see EpochBatchSampler.group)
-            return [self[i] for i in index]
         # index_select, not X[index]: on torch 2.13 CPU advanced indexing of a 2-D tensor took 1-8 ms for a batch
         # of 32 (measured here, on a loaded 2-core machine) against ~8 us for index_select.
         return self.X.index_select(0, index), self.y.index_select(0, index)
@@ -64,14 +72,12 @@ class IndexBatchDataset(Dataset):
 class EpochBatchSampler(Sampler[Tensor]):
     """Yields int64 index tensors of `batch_size` (the last one may be shorter unless `drop_last`).
 
-    The order of epoch e is `np.random.default_rng([seed, e]).permutation(n)` when shuffling, else 0..n-1. Under an
-    initialised torch.distributed group each rank keeps `perm[rank::world]` of the first world * (n // world).
+    The order of epoch e is `numpy_ops.train.batch_order(n, e, shuffle, seed)`. Under an initialised
+    torch.distributed group each rank keeps `order[rank::world]` of the first world * (n // world).
     """
 
-    def __init__(self, n: int, batch_size: int, *, shuffle: bool = True, seed: int = 0, drop_last: bool = False,
-                 group: int = 1):
+    def __init__(self, n: int, batch_size: int, *, shuffle: bool = True, seed: int = 0, drop_last: bool = False):
         self.n, self.batch_size, self.shuffle, self.seed, self.drop_last = n, batch_size, shuffle, seed, drop_last
-        self.group = group  # > 1: yield lists of this many consecutive batches (several optimizer steps per call)
         self.epoch = 0
 
     def set_epoch(self, epoch: int) -> None:
@@ -85,10 +91,7 @@ class EpochBatchSampler(Sampler[Tensor]):
 
     def epoch_indices(self) -> Tensor:
         """This rank's indices for the current epoch, in the order they are batched."""
-        if self.shuffle:
-            order = torch.from_numpy(np.random.default_rng([self.seed, self.epoch]).permutation(self.n))
-        else:
-            order = torch.arange(self.n)
+        order = torch.from_numpy(batch_order(self.n, self.epoch, self.shuffle, self.seed))
         rank, world = self._rank_world()
         if world > 1:
             order = order[: world * (self.n // world)][rank::world]
@@ -97,25 +100,34 @@ class EpochBatchSampler(Sampler[Tensor]):
     def __iter__(self):
         order = self.epoch_indices()
         stop = len(order) - len(order) % self.batch_size if self.drop_last else len(order)
-        batches = (order[start : start + self.batch_size] for start in range(0, stop, self.batch_size))
-        if self.group == 1:
-            yield from batches
-            return
+        for start in range(0, stop, self.batch_size):
+            yield order[start : start + self.batch_size]
+
+    def __len__(self) -> int:
+        m = self.n // self._rank_world()[1]
+        return m // self.batch_size if self.drop_last else math.ceil(m / self.batch_size)
+
+
+class BatchGroups(Sampler[list[Tensor]]):
+    """Lists of `group` consecutive batches of `sampler` (the last list may be shorter): one training call's batches
+    when the module takes several a call. Given to a DataLoader as `batch_sampler`, each index tensor of a list is
+    fetched as one batch. `sampler` keeps its name: Lightning sets the epoch on `batch_sampler.sampler`."""
+
+    def __init__(self, sampler: EpochBatchSampler, group: int):
+        self.sampler, self.group = sampler, group
+
+    def __iter__(self):
         chunk = []
-        for b in batches:
-            chunk.append(b)
+        for batch in self.sampler:
+            chunk.append(batch)
             if len(chunk) == self.group:
                 yield chunk
                 chunk = []
         if chunk:
             yield chunk
 
-    def _n_batches(self) -> int:
-        m = self.n // self._rank_world()[1]
-        return m // self.batch_size if self.drop_last else math.ceil(m / self.batch_size)
-
     def __len__(self) -> int:
-        return math.ceil(self._n_batches() / self.group)
+        return math.ceil(len(self.sampler) / self.group)
 
 
 class _WholeSetSampler(Sampler[slice]):
@@ -155,12 +167,12 @@ class ArrayDataModule(L.LightningDataModule):
         batch_size: int = 32,
         shuffle: bool = True,
         seed: int = 0,
-        dtype: Literal["float32", "float64"] = "float32",
+        dtype: DType = "float32",
     ) -> None:
         super().__init__()
         if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
             raise ValueError(f"batch_size must be an integer >= 1; got {batch_size!r}")
-        if dtype not in _DTYPES:
+        if dtype not in DTYPES:
             raise ValueError(f"dtype must be 'float32' or 'float64'; got {dtype!r}")
         self.batch_size, self.shuffle, self.seed, self.dtype = batch_size, bool(shuffle), int(seed), dtype
         self.is_synthetic = False
@@ -196,13 +208,45 @@ class ArrayDataModule(L.LightningDataModule):
         """A figure of the data; its title says "SYNTHETIC" when the data is."""
         raise NotImplementedError
 
+    # -- what the data means, for the run's record ------------------------------------------------------------
+
+    def to_original_units(self, values: Tensor) -> Tensor:
+        """Targets or predictions (N, output_dim) back in the data's original units (RMSE is reported in them).
+        Sets served as they were read keep them: the identity."""
+        return values
+
+    def result_figures(self, predict: Predict, label: str, *, n_examples: int = 5, seed: int = 0) -> dict[str, Figure]:
+        """Figures of a trained network on this data, by name (the PNG's stem, the TensorBoard tag's last part).
+
+        `predict` maps inputs as served to the network's raw outputs (`Predict`); `label` goes into the titles.
+        The default: for image classification sets, `n_examples` random test images (picked with `seed`) with
+        their predicted and true labels; no figure for other sets. Each kind of data overrides it."""
+        sets = self.eval_sets()
+        if self.task != "classification" or self.image_size is None or "test" not in sets:
+            return {}
+        x, y = sets["test"]
+        pick = torch.as_tensor(np.random.default_rng(seed).choice(len(x), size=min(n_examples, len(x)), replace=False))
+        xs = x[pick]
+        pred = predict(xs).argmax(1).numpy()
+        return {"predictions": plots.predictions_figure(
+            xs.numpy(), y[pick].numpy(), pred, self.class_names, title=f"Test examples ({label})",
+            synthetic=self.is_synthetic, image_shape=self.image_size)}
+
+    def sample_images(self, n: int, seed: int = 0) -> Tensor | None:
+        """`n` random training images (n, 1, H, W) for TensorBoard, whatever the layout; None for non-image sets."""
+        if self.image_size is None:
+            return None
+        x, _ = self.eval_sets()["train"]
+        pick = torch.as_tensor(np.random.default_rng(seed).choice(len(x), size=min(n, len(x)), replace=False))
+        return x[pick].reshape(-1, 1, *self.image_size)
+
     # -- Lightning hooks ---------------------------------------------------------------------------------------
 
     def setup(self, stage: str | None = None) -> None:
         """Build the tensors of every set, once (later calls, for other stages, reuse them)."""
         if self._sets is not None:
             return
-        dtype = _DTYPES[self.dtype]
+        dtype = DTYPES[self.dtype]
         sets = {}
         for name, (X, y) in self._load().items():
             X = torch.as_tensor(np.ascontiguousarray(X), dtype=dtype).reshape(-1, *self.input_shape)
@@ -218,14 +262,18 @@ class ArrayDataModule(L.LightningDataModule):
         self._sets = sets
         self.eval_set_names = list(sets)
 
-    #: Batches per training call; the model sets it (FFNNModule.steps_per_call) before asking for the loader.
-    steps_per_call: int = 1
-
     def train_dataloader(self) -> DataLoader:
+        """One batch `(X[idx], y[idx])` an item; a list of `batches_per_call` batches an item when the module being
+        trained takes several per call (`FFNNModule.steps_per_call`)."""
         X, y = self._require("train")
-        sampler = EpochBatchSampler(len(X), self.batch_size, shuffle=self.shuffle, seed=self.seed,
-                                    group=self.steps_per_call)
-        return self._loader(IndexBatchDataset(X, y), sampler)
+        module = self.trainer.lightning_module if self.trainer is not None else None
+        group = getattr(module, "batches_per_call", 1)  # a module that does not say takes one batch a call
+        sampler = EpochBatchSampler(len(X), self.batch_size, shuffle=self.shuffle, seed=self.seed)
+        if group == 1:
+            return self._loader(IndexBatchDataset(X, y), sampler)
+        # The DataLoader fetches each index tensor of a group as one batch and hands over the list as it is.
+        return DataLoader(IndexBatchDataset(X, y), batch_sampler=BatchGroups(sampler, group), num_workers=0,
+                          collate_fn=_no_collate)
 
     def val_dataloader(self) -> list[DataLoader]:
         self._require("train")
@@ -248,7 +296,8 @@ class ArrayDataModule(L.LightningDataModule):
 
     @staticmethod
     def _loader(dataset: IndexBatchDataset, sampler: Sampler) -> DataLoader:
-        warnings.filterwarnings("ignore", message=_NUM_WORKERS_WARNING)
+        # num_workers=0: workers would only add process start-up and IPC to a gather that takes microseconds
+        # (Lightning's warning that says otherwise is silenced by the entry points: `cli.configure_runtime`).
         return DataLoader(dataset, batch_size=None, sampler=sampler, num_workers=0, collate_fn=_no_collate)
 
     def _numpy_set(self, name: str) -> tuple[np.ndarray, np.ndarray]:

@@ -2,13 +2,33 @@
 
 from __future__ import annotations
 
-from typing import Literal
-
+import numpy as np
+import torch
 from matplotlib.figure import Figure
 
+from lightning_ffnn import plots as run_plots
 from lightning_ffnn.datasets import make_flower, make_sine, make_xor, plots
+from lightning_ffnn.tasks import DTYPES, DType
 
-from .base import ArrayDataModule
+from .base import ArrayDataModule, Predict
+
+
+class _PlanarBinaryDataModule(ArrayDataModule):
+    """Points of the plane in two classes (binary targets, one logit a row): the figure is the decision boundary."""
+
+    task = "binary"
+    input_dim = 2
+    output_dim = 1
+
+    def result_figures(self, predict: Predict, label: str, **_) -> dict[str, Figure]:
+        """"decision_boundary": P(class 1) = sigmoid(logit) over the plane, and the training points."""
+        X, y = self._numpy_set("train")
+
+        def proba(points: np.ndarray) -> np.ndarray:
+            return torch.sigmoid(predict(torch.as_tensor(points, dtype=DTYPES[self.dtype]))).numpy()
+
+        return {"decision_boundary": run_plots.decision_boundary_figure(
+            X, y, proba, title=f"Decision boundary ({label})", synthetic=self.is_synthetic)}
 
 
 class SineDataModule(ArrayDataModule):
@@ -30,7 +50,7 @@ class SineDataModule(ArrayDataModule):
         batch_size: int = 32,
         shuffle: bool = True,
         seed: int = 0,
-        dtype: Literal["float32", "float64"] = "float32",
+        dtype: DType = "float32",
     ) -> None:
         super().__init__(batch_size=batch_size, shuffle=shuffle, seed=seed, dtype=dtype)
         for name, value in (("n_train", n_train), ("n_test", n_test)):
@@ -49,20 +69,26 @@ class SineDataModule(ArrayDataModule):
         return plots.scatter_1d_figure(splits, title="Sine: y = 24 sin(3.2x) + 42 cos(2.3x)",
                                        source=self.data_source)
 
+    def result_figures(self, predict: Predict, label: str, **_) -> dict[str, Figure]:
+        """"fit": the points and the network's curve (the set is served in its own units)."""
+        splits = {name: (X.numpy(), y.numpy()) for name, (X, y) in self.eval_sets().items()}
 
-class XORDataModule(ArrayDataModule):
+        def curve(x: np.ndarray) -> np.ndarray:
+            return predict(torch.as_tensor(x, dtype=DTYPES[self.dtype]).reshape(-1, 1)).numpy()
+
+        return {"fit": run_plots.fit_curve_figure(splits, curve, title=f"Fitted curve ({label})",
+                                                  synthetic=self.is_synthetic)}
+
+
+class XORDataModule(_PlanarBinaryDataModule):
     """The four XOR points, binary targets 0./1. (N, 1); eval set "train" only. Default batch: all four."""
-
-    task = "binary"
-    input_dim = 2
-    output_dim = 1
 
     def __init__(
         self,
         batch_size: int = 4,
         shuffle: bool = True,
         seed: int = 0,
-        dtype: Literal["float32", "float64"] = "float32",
+        dtype: DType = "float32",
     ) -> None:
         super().__init__(batch_size=batch_size, shuffle=shuffle, seed=seed, dtype=dtype)
         self.class_names = ["0", "1"]
@@ -78,16 +104,12 @@ class XORDataModule(ArrayDataModule):
         return plots.points_2d_figure(X, y, title="XOR: the four points by class", class_names=self.class_names)
 
 
-class FlowerDataModule(ArrayDataModule):
+class FlowerDataModule(_PlanarBinaryDataModule):
     """The planar "flower": 400 points, 2 classes (binary 0./1. (N, 1)); eval set "train" only, as in the lab.
 
     Args:
         data_seed: seed of the lab's generator; 1 (the default) reproduces the lab's very points.
     """
-
-    task = "binary"
-    input_dim = 2
-    output_dim = 1
 
     def __init__(
         self,
@@ -96,7 +118,7 @@ class FlowerDataModule(ArrayDataModule):
         batch_size: int = 400,
         shuffle: bool = True,
         seed: int = 0,
-        dtype: Literal["float32", "float64"] = "float32",
+        dtype: DType = "float32",
     ) -> None:
         super().__init__(batch_size=batch_size, shuffle=shuffle, seed=seed, dtype=dtype)
         if not isinstance(n, int) or n < 2:

@@ -158,6 +158,10 @@ def load_ocr(size: str = "small", data_dir: str | PathLike[str] | None = None, *
         raise DataError(directory, f"OCR data directory ({how}) does not exist",
                         expected=f"a directory holding {train_path.name} and {test_path.name}",
                         hint="Unset it to use the synthetic stand-in, or put the course handout's files there.")
+    for path in (train_path, test_path):
+        if path.exists() and not path.is_file():  # else "holds only one of the two files", or a silent fallback
+            raise DataError(path, "is a directory" if path.is_dir() else "is not a regular file",
+                            expected=f"the handout's CSV file {path.name}")
     present = [p.is_file() for p in (train_path, test_path)]
     if all(present):
         X_train, y_train = read_ocr_csv(train_path)

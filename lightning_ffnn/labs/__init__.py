@@ -1,7 +1,7 @@
-"""The course labs that are not Lightning training runs: small experiments, their tables and figures."""
+"""The course labs that are not Lightning training runs: small experiments, their tables and figures.
 
-from lightning_ffnn.threads import limit_blas_threads
-
-# The labs train tiny networks with NumPy; a multi-threaded BLAS only adds thread hand-offs, which on a
-# busy 2-core machine made numpy_ops' trainer 3-15x slower (README, "Threads"). threadpoolctl, not torch.
-limit_blas_threads()
+Importing them changes nothing in the process. Their entry points (``python -m lightning_ffnn.labs.scratch``,
+``python -m lightning_ffnn.labs.classic``, `lightning_ffnn.labs.report.build_report`) limit NumPy's BLAS to one
+thread first (`lightning_ffnn.threads.limit_blas_threads`): the labs train tiny networks, where a multi-threaded
+BLAS only adds thread hand-offs (on a busy 2-core machine it made numpy_ops' trainer 3-15x slower; README, "Threads").
+"""

@@ -19,6 +19,10 @@ from matplotlib.figure import Figure
 
 from numpy_ops import perceptron, polyfit
 
+from ..tables import markdown_table
+from ..threads import limit_blas_threads
+from .runs import save_figures
+
 # ---- perceptron ----
 
 #: The lecture's example: two points of class -1 and two of class +1.
@@ -73,10 +77,10 @@ def run_perceptron_lab(out_dir: str | Path | None = None, max_epochs: int = 100)
         rows.append([title, "yes" if r.converged else f"no (cap {max_epochs} epochs)", r.epochs, r.n_updates,
                      np.array2string(r.w, precision=2), f"{r.b:.2f}", min(r.mistakes_per_epoch), f"{accuracy:.2f}"])
     table = markdown_table(["data", "converged", "epochs", "updates", "w", "b",
-                            "fewest mistakes in an epoch", "final accuracy"], rows)
+                            "fewest mistakes in an epoch", "final accuracy"], rows, align_numbers=True)
     figures = {f"perceptron_{key}": perceptron_figure(*data[key][:2], results[key], data[key][2])
                for key in results}
-    return {**results, "table": table, "figures": figures, "paths": _save(figures, out_dir)}
+    return {**results, "table": table, "figures": figures, "paths": save_figures(figures, out_dir)}
 
 
 # ---- polynomial curve fitting ----
@@ -115,7 +119,7 @@ def run_polyfit_lab(out_dir: str | Path | None = None, seed: int = 0, n_train: i
         "coefficients": coefficient_table(coefficients, [f"M = {M}" for M in coefficients]),
         "ridge": coefficient_table(ridge, [_ln_lambda_label(k) for k in ridge]),
         "rms": markdown_table(["fit", "train E_RMS", "test E_RMS"],
-                              [[k, f"{tr:.4f}", f"{te:.4f}"] for k, (tr, te) in rms.items()]),
+                              [[k, f"{tr:.4f}", f"{te:.4f}"] for k, (tr, te) in rms.items()], align_numbers=True),
     }
     data = (x, t, x_test, t_test)
     figures = {
@@ -125,7 +129,7 @@ def run_polyfit_lab(out_dir: str | Path | None = None, seed: int = 0, n_train: i
     }
     return {"coefficients": coefficients, "ridge": ridge, "rms": rms,
             "rms_by_order": (all_orders, by_order[:, 0], by_order[:, 1]),
-            "tables": tables, "figures": figures, "paths": _save(figures, out_dir)}
+            "tables": tables, "figures": figures, "paths": save_figures(figures, out_dir)}
 
 
 def _ln_lambda_label(ln_lam: float | None) -> str:
@@ -136,7 +140,7 @@ def coefficient_table(fits: dict[Any, np.ndarray], column_names: list[str]) -> s
     """Bishop's table 1.1 layout: one row per coefficient w_j*, one column per fit, blanks below M."""
     n_rows = max(len(w) for w in fits.values())
     rows = [[f"w{j}*"] + [f"{w[j]:.2f}" if j < len(w) else "" for w in fits.values()] for j in range(n_rows)]
-    return markdown_table([""] + column_names, rows)
+    return markdown_table([""] + column_names, rows, align_numbers=True)
 
 
 def _fits_figure(data: tuple[np.ndarray, ...], fits: dict[str, np.ndarray]) -> Figure:
@@ -191,35 +195,17 @@ def activation_figure(out_dir: str | Path | None = None) -> dict[str, Any]:
         ax.set(title=repr(act), ylim=(-1.5, 2.5))
     axes[0, 0].legend(loc="upper left")
     figures = {"activations": fig}
-    return {"figures": figures, "paths": _save(figures, out_dir)}
+    return {"figures": figures, "paths": save_figures(figures, out_dir)}
 
 
-# ---- helpers ----
-
-def markdown_table(header: list[str], rows: list[list[Any]]) -> str:
-    """A GitHub-flavoured Markdown table; numbers right-aligned."""
-    lines = ["| " + " | ".join(header) + " |", "|" + "|".join(["---"] + ["---:"] * (len(header) - 1)) + "|"]
-    lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
-    return "\n".join(lines)
-
-
-def _save(figures: dict[str, Figure], out_dir: str | Path | None) -> dict[str, Path]:
-    if out_dir is None:
-        return {}
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    paths = {}
-    for name, fig in figures.items():
-        paths[name] = out_dir / f"{name}.png"
-        fig.savefig(paths[name], dpi=120)
-    return paths
-
+# ---- command line ----
 
 def main() -> None:
     parser = argparse.ArgumentParser(description="Perceptron, polynomial fitting and activation labs.")
     parser.add_argument("out_dir", type=Path, help="folder for the PNG figures")
     parser.add_argument("--seed", type=int, default=0, help="seed of the curve-fitting data")
     args = parser.parse_args()
+    limit_blas_threads()
 
     p = run_perceptron_lab(args.out_dir)
     print("## Perceptron\n\n" + p["table"] + "\n")

@@ -22,7 +22,8 @@ from numpy_ops import spec as S
 
 from ..network import build_network
 from ..tables import markdown_table
-from .report import Options, Section, fit_config
+from .document import Options, Section
+from .sections_lightning import fit_config
 
 
 def _trained_net(results: dict[str, Any], input_shape: tuple[int, ...]) -> torch.nn.Sequential:

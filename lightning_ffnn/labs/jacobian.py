@@ -1,6 +1,6 @@
 """Lab 3.1: the computational graph and its Jacobian, by hand (`numpy_ops.graph`) and by torch autograd.
 
-The function of the lab and the lecture's graphs are defined once, in `numpy_ops.graph`, with
+The function of the lab and the lecture's graphs are defined once, in `numpy_ops.graph_examples`, with
 Python operators only. Here the same builders run on float64 torch tensors, so every comparison
 is between two differentiation engines on one definition of the function, not between two
 transcriptions of it. Run ``python scripts/jacobian.py`` to print the tables.
@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from numpy_ops import graph
+from numpy_ops import graph, graph_examples
 
 #: The three points the lab evaluates.
 LAB_POINTS = ((1.0, 1.0, 1.0), (2.0, 1.0, 3.0), (-1.0, -1.0, -3.0))
@@ -24,10 +24,10 @@ def torch_lab_jacobian(x: Sequence[float]) -> tuple[np.ndarray, np.ndarray]:
     """Value and Jacobian of the lab's function by autograd, in float64.
 
     Returns:
-        ``(y, J)`` like `numpy_ops.graph.lab_jacobian`: ``y`` (2,), ``J`` (2, 3), rows y, columns x.
+        ``(y, J)`` like `numpy_ops.graph_examples.lab_jacobian`: ``y`` (2,), ``J`` (2, 3), rows y, columns x.
     """
     def f(x: torch.Tensor) -> torch.Tensor:
-        nodes = graph.lab_function(x[0], x[1], x[2], sin=torch.sin)
+        nodes = graph_examples.lab_function(x[0], x[1], x[2], sin=torch.sin)
         return torch.stack([nodes["y1"], nodes["y2"]])
 
     x = torch.tensor(x, dtype=torch.float64)
@@ -39,7 +39,7 @@ def compare_lab_jacobians(points: Sequence[Sequence[float]] = LAB_POINTS) -> lis
     """For each point: ``x``, ``y``, ``numpy`` and ``torch`` Jacobians (2, 3) and their ``max_diff``."""
     rows = []
     for x in points:
-        y, J_np = graph.lab_jacobian(x)
+        y, J_np = graph_examples.lab_jacobian(x)
         y_torch, J_torch = torch_lab_jacobian(x)
         rows.append(dict(x=np.asarray(x, dtype=np.float64), y=y, y_torch=y_torch, numpy=J_np, torch=J_torch,
                          max_diff=float(np.max(np.abs(J_np - J_torch)))))
@@ -74,7 +74,7 @@ def format_jacobian_table(rows: list[dict[str, np.ndarray]]) -> str:
 def numpy_node_gradients(function: Callable[..., dict[str, Any]], output: str,
                          inputs: dict[str, Any]) -> dict[str, np.ndarray]:
     """``{name: d output / d node}`` for every input and named node, by `numpy_ops.graph`."""
-    leaves, nodes = graph.build_named_graph(function, **inputs)
+    leaves, nodes = graph_examples.build_named_graph(function, **inputs)
     grads = graph.backward(nodes[output])
     named = {**leaves, **nodes}
     return {name: np.asarray(grads.get(node, np.zeros(node.shape))) for name, node in named.items()}
@@ -101,11 +101,11 @@ def _array_inputs(seed: int = 0, shape: tuple[int, int] = (3, 4)) -> dict[str, n
 #: The lecture's worked graphs: builder, output node, input values, torch replacements for sin/exp.
 LECTURE_GRAPHS: dict[str, tuple[Callable, str, dict[str, Any], dict[str, Callable]]] = {
     "f(x, y) = x^2 y + y + 2 at x=3, y=4": (
-        graph.quadratic_function, "f", dict(x=3.0, y=4.0), {}),
+        graph_examples.quadratic_function, "f", dict(x=3.0, y=4.0), {}),
     "f(x; w, b) = sigma(w x + b) at x=1, w=0, b=0": (
-        graph.sigmoid_neuron_function, "h6", dict(x=1.0, w=0.0, b=0.0), dict(exp=torch.exp)),
+        graph_examples.sigmoid_neuron_function, "h6", dict(x=1.0, w=0.0, b=0.0), dict(exp=torch.exp)),
     "c = sum(x * y + z) on 3x4 arrays": (
-        graph.array_function, "c", _array_inputs(), {}),
+        graph_examples.array_function, "c", _array_inputs(), {}),
 }
 
 
@@ -119,9 +119,9 @@ def compare_node_gradients(title: str) -> dict[str, float]:
 
 def format_node_table(function: Callable[..., dict[str, Any]], output: str, inputs: dict[str, Any]) -> str:
     """Each named node of a scalar graph: operation, value, local derivatives, backpropagated gradient."""
-    leaves, nodes = graph.build_named_graph(function, **inputs)
+    leaves, nodes = graph_examples.build_named_graph(function, **inputs)
     lines = [f"{'node':>5} {'op':>6} {'value':>11}  {'local derivatives':<30} d{output}/d(node)"]
-    for row in graph.node_table(nodes[output]):
+    for row in graph_examples.node_table(nodes[output]):
         # (+ 0.0 below prints h3 = -0 as 0)
         local = ", ".join(f"d{row['name']}/d{p} = {float(v):.4g}" for p, v in row["local"].items())
         lines.append(f"{row['name']:>5} {row['op']:>6} {float(row['value']) + 0.0:11.6f}  {local:<30} "
@@ -156,9 +156,9 @@ def lecture_report() -> str:
 def format_lab_nodes(x: Sequence[float]) -> str:
     """Value of every node of the lab's graph at ``x`` and its gradients dy1/d(node), dy2/d(node)."""
     inputs = dict(zip(("x1", "x2", "x3"), (float(v) for v in x)))
-    g1 = numpy_node_gradients(graph.lab_function, "y1", inputs)
-    g2 = numpy_node_gradients(graph.lab_function, "y2", inputs)
-    leaves, nodes = graph.build_named_graph(graph.lab_function, **inputs)
+    g1 = numpy_node_gradients(graph_examples.lab_function, "y1", inputs)
+    g2 = numpy_node_gradients(graph_examples.lab_function, "y2", inputs)
+    leaves, nodes = graph_examples.build_named_graph(graph_examples.lab_function, **inputs)
     lines = [f"Nodes of the lab's graph at X = {list(x)}",
              f"{'node':>5} {'value':>13} {'dy1/d(node)':>13} {'dy2/d(node)':>13}"]
     for name, node in {**leaves, **nodes}.items():

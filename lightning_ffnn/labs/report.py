@@ -9,447 +9,68 @@ source: **REAL** (files found), **SYNTHETIC** (a stand-in, because the real file
 
 A lab that raises is reported as FAILED in its section (with the error) and the other labs still run; the report
 lists the failures at the top and `build_report` returns them, so the command can exit non-zero.
+
+The document model (`Options`, `Section`, `Part`, the HTML page) is `lightning_ffnn.labs.document`; the section
+functions are in `sections_lightning` and `sections_numpy`. Adding a section is one `Part` line in `PARTS`: a
+function ``f(s: Section, opts: Options)``, or its ``"module:function"`` path when that module imports this one.
 """
 
 from __future__ import annotations
 
-import html
-import re
-import shlex
-import shutil
 import subprocess
 import time
 import traceback
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
-from matplotlib.figure import Figure
-
-from .classic import markdown_table as _md_table
-
-REPO = Path(__file__).resolve().parents[2]
-CONFIGS = REPO / "configs"
-OCR_SIZES = ("small", "medium", "large")
-BACKENDS = ("torch", "numpy")
-#: Epochs of the LightningCLI runs in --quick mode (default 2; the full report uses each config's own).
-#: OCR small (5 steps an epoch) gets more: they cost well under a second, and then the curves show learning.
-QUICK_EPOCHS = {"ocr_small": 15, "regression": 3}
-#: What each figure of a training run (`RunRecorder`) shows.
-FIGURE_WHAT = {"loss_curves": "loss and metric per epoch", "predictions": "test examples and predictions",
-               "fit": "fitted curve", "decision_boundary": "decision boundary"}
-
-
-@dataclass
-class Options:
-    """What the command line chooses. ``only``: part or section keys to run (None: all)."""
-
-    out_dir: Path
-    quick: bool = False
-    data_dir: str | None = None
-    regression_dir: str | None = None
-    only: frozenset[str] | None = None
-
-
-# ---- one section of the document ----
-
-@dataclass
-class Section:
-    """The Markdown of one numbered part, its figure and table counters, and where its figures go."""
-
-    number: str
-    title: str
-    out_dir: Path
-    blocks: list[str] = field(default_factory=list)
-    n_figures: int = 0
-    n_tables: int = 0
-
-    def add(self, *blocks: str) -> None:
-        self.blocks.extend(b.strip("\n") for b in blocks if b.strip())
-
-    def code(self, text: str) -> None:
-        self.add("```text\n" + text.rstrip() + "\n```")
-
-    def table(self, markdown: str, caption: str) -> None:
-        self.n_tables += 1
-        self.add(f"**Table {self.number}.{self.n_tables}.** {caption}", markdown)
-
-    def figure(self, source: Figure | Path, name: str, caption: str) -> None:
-        """Save a Figure (or copy a PNG) as ``figures/<section>_<name>.png`` and reference it relatively."""
-        self.n_figures += 1
-        rel = Path("figures") / f"{self.number.replace('.', '_')}_{name}.png"
-        target = self.out_dir / rel
-        target.parent.mkdir(parents=True, exist_ok=True)
-        if isinstance(source, Figure):
-            source.savefig(target, dpi=110)
-        else:
-            shutil.copyfile(source, target)
-        label = f"Figure {self.number}.{self.n_figures}"
-        self.add(f"![{label}: {_alt(caption)}]({rel.as_posix()})", f"*{label}.* {caption}")
-
-    def data(self, kind: str, source: str) -> None:
-        """The data-source line: ``kind`` is "real", "synthetic" or "generated"."""
-        self.add(f"Data: {data_label(kind)} -- {source}")
-
-    def settings(self, items: dict[str, Any]) -> None:
-        self.add("Settings: " + "; ".join(f"{k} = `{v}`" for k, v in items.items()) + ".")
-
-
-def data_label(kind: str) -> str:
-    return {"real": "**REAL**", "synthetic": "**SYNTHETIC**", "generated": "**GENERATED**"}[kind]
-
-
-def _alt(text: str) -> str:
-    return re.sub(r"[\[\]*`]", "", text).replace("_", " ")
-
-
-class LabFailed(RuntimeError):
-    """A part that already wrote its failures into its section (no traceback needed)."""
-
-
-# ---- Lightning runs ----
-
-def fit_config(opts: Options, config: str, name: str, backend: str | None = None, epochs: int | None = None,
-               extra: tuple[str, ...] = ()) -> dict[str, Any]:
-    """``scripts/train.py fit --config configs/<config>.yaml ...`` logging into ``<out_dir>/runs/<name>``.
-
-    Returns the run's `RunRecorder` results, plus ``command`` (how to rerun it from the repository root).
-    """
-    from ..cli import run
-
-    args = ["--trainer.logger.init_args.save_dir", str(opts.out_dir / "runs"), "--trainer.logger.init_args.name",
-            name, "--trainer.enable_progress_bar", "false"]
-    if backend:
-        args += ["--model.backend", backend]
-    if epochs:  # evaluate every epoch: a config's check_val_every_n_epoch may exceed the shorter budget
-        args += ["--trainer.max_epochs", str(epochs), "--trainer.check_val_every_n_epoch", "1"]
-    args += list(extra)
-    results = run(["fit", "--config", str(CONFIGS / f"{config}.yaml"), *args])
-    if results is None:
-        raise RuntimeError(f"the run of configs/{config}.yaml recorded no epoch (max_epochs 0?)")
-    return {**results,
-            "command": shlex.join(["python", "scripts/train.py", "fit", "--config", f"configs/{config}.yaml", *args])}
-
-
-def _epochs(opts: Options, config: str) -> int | None:
-    return QUICK_EPOCHS.get(config, 2) if opts.quick else None
-
-
-def _run_kind(results: dict[str, Any]) -> str:
-    return "synthetic" if results["is_synthetic"] else "real"
-
-
-def _run_settings_table(runs: dict[str, dict[str, Any]]) -> str:
-    rows = []
-    for label, r in runs.items():
-        m, d = r["settings"]["model"], r["settings"]["data"]
-        sizes = "-".join(str(s) for s in [m["input_dim"], *m["hidden_sizes"], m["output_dim"]])
-        opt = f"{m['optimizer']} lr {m['lr']:g}" + (f", momentum {m['momentum']:g}" if m.get("momentum") else "")
-        rows.append([label, m["backend"], f"{sizes} {m['activation']}", m["init"], opt, d["batch_size"],
-                     r["settings"]["trainer"]["max_epochs"], m["dtype"], m["seed"]])
-    return _md_table(["run", "backend", "network", "init", "optimiser", "batch", "max epochs", "dtype", "seed"], rows)
-
-
-def _commands(runs: dict[str, dict[str, Any]], section: Section) -> None:
-    section.add("To rerun (each run's full settings are in `config.yaml` in its run directory):")
-    section.code("\n".join(r["command"] for r in runs.values()))
-
-
-def _metric(final: dict[str, float], key: str, percent: bool = False) -> str:
-    v = final.get(key)
-    return "" if v is None else f"{100 * v:.2f}%" if percent else f"{v:.4f}"
-
-
-# ---- 1. Lab 3.1 ----
-
-def lab31_jacobian(s: Section, opts: Options) -> None:
-    from . import jacobian
-
-    rows = jacobian.compare_lab_jacobians()
-    s.add("The lab's function y = (y1, y2) of x = (x1, x2, x3) is built once (`numpy_ops.graph.lab_function`) and "
-          "differentiated twice: by the hand-written graph engine (one backward pass per output) and by "
-          "`torch.autograd.functional.jacobian`.")
-    s.settings({"points": [list(x) for x in jacobian.LAB_POINTS], "dtype": "float64"})
-    s.add("Data: none -- an analytic function at the lab's three points.")
-    s.table(_md_table(["X", "y1", "y2", "max abs(J_numpy - J_torch)"],
-                      [[r["x"].tolist(), f"{r['y'][0]:.8f}", f"{r['y'][1]:.8f}", f"{r['max_diff']:.1e}"]
-                       for r in rows]), "Values and the agreement of the two Jacobians.")
-    s.table("", "The Jacobians, as `python scripts/jacobian.py` prints them.")
-    s.code(jacobian.format_jacobian_table(rows))
-    s.table("", "Every node of the lab's graph: value and gradient of each output.")
-    s.code("\n\n".join(jacobian.format_lab_nodes(x) for x in jacobian.LAB_POINTS))
-    s.table("", "The lecture's worked graphs: local derivatives and backpropagated gradients, checked against "
-                "autograd.")
-    s.code(jacobian.lecture_report())
-
-
-# ---- 2. Lab 3.2 ----
-
-def lab32_ocr(s: Section, opts: Options) -> None:
-    from ..datamodules import OCRDataModule
-
-    sizes = ("small",) if opts.quick else OCR_SIZES
-    extra = ("--data.init_args.data_dir", opts.data_dir) if opts.data_dir else ()
-    runs = {f"{size}, {backend}": fit_config(opts, f"ocr_{size}", f"lab32/{size}_{backend}", backend,
-                                             _epochs(opts, f"ocr_{size}"), extra)
-            for size in sizes for backend in BACKENDS}
-    s.add("A 128-64-64-10 sigmoid network trained with the native PyTorch layers (`torch`) and with the hand-written "
-          "NumPy layers and loss (`numpy`, gradients checked against autograd during training). The test set is the "
-          "handout's Validation file." + (" Only the small set in --quick mode." if opts.quick else ""))
-    for size in sizes:
-        r = runs[f"{size}, torch"]
-        s.data(_run_kind(r), f"{size}: {r['data_source']}")
-    s.table(_run_settings_table(runs), "Settings of each run.")
-    s.table(_md_table(["set", "backend", "epochs", "train accuracy", "test accuracy", "train loss", "test loss",
-                       "wall s", "data"],
-                      [[*label.split(", "), len(r["epochs"]), _metric(r["final"], "train/accuracy", True),
-                        _metric(r["final"], "test/accuracy", True), _metric(r["final"], "train/loss"),
-                        _metric(r["final"], "test/loss"), f"{r['wall_time_s']:.1f}", data_label(_run_kind(r))]
-                       for label, r in runs.items()]),
-            "Accuracy and cross-entropy after the last epoch.")
-    for size in sizes:
-        dm = OCRDataModule(size=size, data_dir=opts.data_dir)
-        s.figure(dm.sample_figure(), f"{size}_samples", f"Ten training samples of the {size} set "
-                 f"({data_label(_run_kind(runs[f'{size}, torch']))}).")
-        for backend in BACKENDS:
-            r = runs[f"{size}, {backend}"]
-            for png in r["figures"]:
-                what = FIGURE_WHAT.get(Path(png).stem, Path(png).stem)
-                s.figure(Path(r["run_dir"]) / png, f"{size}_{backend}_{Path(png).stem}",
-                         f"OCR {size}, {backend} backend: {what}.")
-    _commands(runs, s)
-
-
-# ---- 3. Lab 3.3 ----
-
-def lab33_regression(s: Section, opts: Options) -> None:
-    from ..datamodules import RegressionDataModule
-
-    extra = ("--data.init_args.data_dir", opts.regression_dir) if opts.regression_dir else ()
-    runs = {backend: fit_config(opts, "regression", f"lab33/{backend}", backend, _epochs(opts, "regression"), extra)
-            for backend in BACKENDS}
-    r0 = runs["torch"]
-    s.add("A 1-64-64-1 tanh network fitted to 1-D data; x and y are standardised with the training set's statistics "
-          "and the RMSE is reported in y's units, on a test set from the training range (test_id) and one outside "
-          "it (test_ood).")
-    s.data(_run_kind(r0), r0["data_source"])
-    s.table(_run_settings_table(runs), "Settings of each run.")
-    s.table(_md_table(["backend", "epochs", "train RMSE", "test_id RMSE", "test_ood RMSE", "wall s", "data"],
-                      [[b, len(r["epochs"]), _metric(r["final"], "train/rmse"), _metric(r["final"], "test_id/rmse"),
-                        _metric(r["final"], "test_ood/rmse"), f"{r['wall_time_s']:.1f}", data_label(_run_kind(r))]
-                       for b, r in runs.items()]), "RMSE after the last epoch.")
-    s.figure(RegressionDataModule(data_dir=opts.regression_dir).sample_figure(), "data",
-             f"The three sets ({data_label(_run_kind(r0))}).")
-    for backend, r in runs.items():
-        for png in r["figures"]:
-            what = FIGURE_WHAT.get(Path(png).stem, Path(png).stem)
-            s.figure(Path(r["run_dir"]) / png, f"{backend}_{Path(png).stem}", f"Regression, {backend} backend: {what}.")
-    _commands(runs, s)
-
-
-# ---- 4. from-scratch NumPy experiments ----
-
-def _scratch_settings(s: Section, settings: dict[str, Any]) -> None:
-    """The lab's `RunConfig`s: the fields they share on one line, a table of the ones that differ, then the
-    lab's other settings (seeds, ...)."""
-    runs = settings["runs"]
-    keys = [k for k in runs[0] if k != "label"]
-    varying = [k for k in keys if len({_plain(r[k]) for r in runs}) > 1]
-    s.settings({k: _plain(runs[0][k]) for k in keys if k not in varying}
-               | {k: v for k, v in settings.items() if k not in ("runs", "data")})
-    s.table(_md_table(["run", *varying], [[r["label"], *(_plain(r[k]) for k in varying)] for r in runs]),
-            "What differs between the runs (`lightning_ffnn.labs.scratch.RunConfig`; batch_size 0 = full batch).")
-
-
-def _plain(v: Any) -> str:
-    return "-".join(map(str, v)) if isinstance(v, (list, tuple)) else "" if v is None else str(v)
-
-
-def _scratch_figures(s: Section, out: dict[str, Any], captions: dict[str, str]) -> None:
-    for name, fig in out["figures"].items():
-        s.figure(fig, name, captions.get(name, name))
-
-
-def scratch_sine(s: Section, opts: Options) -> None:
-    from . import scratch
-
-    out = scratch.run_sine_lab(quick=opts.quick)
-    s.add("A 1-16-16-16-16-1 ReLU network fitted to y = 24 sin(3.2x) + 42 cos(2.3x), in NumPy only "
-          "(`numpy_ops`). The first two runs are the report's specification; the others are variants that do "
-          "better. MSE in y's units.")
-    s.data("generated", out["settings"]["data"])
-    _scratch_settings(s, out["settings"])
-    s.table(out["table"], "Test MSE per run (the report's own numbers: SGD %s, Adam %s)."
-            % (out["reported"]["sgd"], out["reported"]["adam"]))
-    _scratch_figures(s, out, {"sine_loss": "Training and test MSE per epoch.",
-                              "sine_fit": "The fitted functions against the truth."})
-
-
-def scratch_xor(s: Section, opts: Options) -> None:
-    from . import scratch
-
-    seeds = tuple(range(4)) if opts.quick else tuple(range(20))
-    out = scratch.run_xor_lab(quick=opts.quick, seeds=seeds)
-    s.add("Per-example SGD on the four XOR points, each configuration over several seeds (a seed sets the "
-          "initial weights and the order of the examples).")
-    s.data("generated", "the four XOR points, by definition")
-    _scratch_settings(s, out["settings"])
-    s.table(out["table"], f"How many of {out['n_seeds']} seeds solve XOR.")
-    _scratch_figures(s, out, {"xor_loss": "Training MSE per epoch, every seed."})
-
-
-def scratch_flower(s: Section, opts: Options) -> None:
-    from . import scratch
-
-    out = scratch.run_flower_lab(quick=opts.quick)
-    s.add("A 2-h-1 tanh classifier of the planar flower, full-batch gradient descent, for several hidden sizes h.")
-    s.data("generated", out["settings"]["data"])
-    _scratch_settings(s, out["settings"])
-    s.table(out["table"], "Training accuracy per hidden size.")
-    _scratch_figures(s, out, {"flower_boundaries": "Decision regions per hidden size.",
-                              "flower_loss": "Binary cross-entropy per iteration."})
-
-
-def _scratch_mnist(kind: str) -> Callable[[Section, Options], None]:
-    def run(s: Section, opts: Options) -> None:
-        from ..datasets.idx import check_mnist_files
-        from . import scratch
-
-        name = {"mnist": "MNIST", "fashion": "Fashion-MNIST"}[kind]
-        if _skipped_in_quick(s, opts, kind, "it trains 11 networks"):
-            return
-        out = scratch.run_mnist_lab(quick=opts.quick, kind=kind)
-        if "skipped" in out:
-            s.add(f"{name}: {out['skipped']}")
-            return
-        s.add(f"Multilayer perceptrons on {name} in NumPy only: the two report networks, then the [784, 28, 10] "
-              "exercise with three activations and three optimisers.")
-        s.data("real", f"{name} IDX files from {check_mnist_files(kind)}")
-        _scratch_settings(s, out["settings"])
-        s.table(out["tables"]["report"], "The report networks.")
-        s.table(out["tables"]["exercise"], "The exercise: test accuracy per activation and optimiser.")
-        _scratch_figures(s, out, {f"{kind}_curves": "Test accuracy per epoch."})
-
-    return run
-
-
-def _skipped_in_quick(s: Section, opts: Options, key: str, why: str) -> bool:
-    """In --quick mode, the slow parts run only when named in --only; otherwise the section says how to run them."""
-    if opts.quick and not (opts.only and key in opts.only):
-        s.add(f"Not run in --quick mode ({why}): run the full report, or add `--only {key}`.")
-        return True
-    return False
-
-
-# ---- 5. classic labs ----
-
-def classic_perceptron(s: Section, opts: Options) -> None:
-    from . import classic
-
-    out = classic.run_perceptron_lab()
-    s.add("The perceptron learning rule on the lecture's four points (separable) and on XOR (not separable).")
-    s.data("generated", "the lecture's four points and the four XOR points (labels -1/+1)")
-    s.settings({"max_epochs": 100, "start": "w = 0, b = 0", "order": "the examples as listed, every epoch"})
-    s.table(out["table"], "Convergence and the final line.")
-    _scratch_figures(s, out, {"perceptron_lecture": "The lecture example: final line and mistakes per epoch.",
-                              "perceptron_xor": "XOR: no line separates the classes."})
-
-
-def classic_polyfit(s: Section, opts: Options) -> None:
-    from . import classic
-
-    out = classic.run_polyfit_lab()
-    s.add("Least-squares polynomial fits of sin(2 pi x) (Bishop, section 1.1), then ridge regularisation of M = 9.")
-    s.data("generated", "10 evenly spaced training points and 100 random test points, sin(2 pi x) + N(0, 0.3^2)")
-    s.settings({"orders M": list(classic.ORDERS), "ln lambda": list(classic.LN_LAMBDAS), "seed": 0,
-                "noise std": 0.3})
-    s.table(out["tables"]["coefficients"], "Coefficients per order.")
-    s.table(out["tables"]["ridge"], "Coefficients of M = 9 per regularisation strength.")
-    s.table(out["tables"]["rms"], "RMS error on the training and test sets.")
-    _scratch_figures(s, out, {"polyfit_orders": "Fits of order 0, 1, 3 and 9.",
-                              "polyfit_ridge": "M = 9 with two regularisation strengths.",
-                              "polyfit_rms": "RMS error against the order."})
-
-
-def classic_activations(s: Section, opts: Options) -> None:
-    from . import classic
-
-    out = classic.activation_figure()
-    s.add("Each activation of `numpy_ops.activations` and its hand-written derivative on [-4, 4] "
-          "(leaky ReLU with slope 0.1 so its negative side shows).")
-    _scratch_figures(s, out, {"activations": "Activations f (solid) and their derivatives f' (dashed)."})
-
-
-# ---- 6. the toy experiments with Lightning ----
-
-TOY_CONFIGS = ("sine_sgd", "sine_adam", "xor", "flower")
-
-
-def lightning_toys(s: Section, opts: Options) -> None:
-    if _skipped_in_quick(s, opts, "toys", "it trains 4 Lightning runs, about 2-3 s of setup each"):
-        return
-    s.add("The configs `configs/{sine_sgd,sine_adam,xor,flower}.yaml`: the networks of section 4 trained by "
-          "Lightning with the hand-written NumPy layers (`--model.backend numpy`)"
-          + (", 2 epochs each in --quick mode." if opts.quick else ", each config's own budget.")
-          + " Data: " + data_label("generated") + " (each run's source below).")
-    runs, failed = {}, {}
-    for config in TOY_CONFIGS:
-        try:
-            runs[config] = fit_config(opts, config, f"toys/{config}", "numpy", _epochs(opts, config))
-        except Exception as exc:  # one broken config should not hide the others
-            failed[config] = f"{type(exc).__name__}: {exc}"
-    s.add("\n".join(f"- {config}: {r['data_source']}" for config, r in runs.items()))
-    if runs:
-        s.table(_run_settings_table(runs), "Settings of each run.")
-        metrics = list(dict.fromkeys(k for r in runs.values() for k in r["final"]))
-        s.table(_md_table(["config", "epochs", *metrics, "wall s"],
-                          [[c, len(r["epochs"]), *(_metric(r["final"], k) for k in metrics), f"{r['wall_time_s']:.1f}"]
-                           for c, r in runs.items()]), "Metrics after the last epoch (RMSE in y's units).")
-        for config, r in runs.items():
-            for png in r["figures"]:
-                stem = Path(png).stem
-                s.figure(Path(r["run_dir"]) / png, f"{config}_{stem}", f"{config}: {FIGURE_WHAT.get(stem, stem)}.")
-        _commands(runs, s)
-    for config, error in failed.items():
-        s.add(f"**FAILED** `configs/{config}.yaml`: {error}")
-    if failed:
-        raise LabFailed("; ".join(f"configs/{c}.yaml: {e}" for c, e in failed.items()))
-
-
-# ---- the document ----
-
-@dataclass(frozen=True)
-class Part:
-    number: str
-    key: str
-    title: str
-    run: Callable[[Section, Options], None]
-
-
-#: Section number, key and title, then its parts. ``--only`` takes section or part keys.
-SECTIONS: tuple[tuple[str, str, str, tuple[Part, ...]], ...] = (
-    ("1", "jacobian", "Lab 3.1: the computational graph and its Jacobian",
-     (Part("1", "jacobian", "", lab31_jacobian),)),
-    ("2", "ocr", "Lab 3.2: OCR letters with the torch and NumPy backends",
-     (Part("2", "ocr", "", lab32_ocr),)),
-    ("3", "regression", "Lab 3.3: regression in and out of distribution",
-     (Part("3", "regression", "", lab33_regression),)),
-    ("4", "scratch", "From-scratch NumPy experiments",
-     (Part("4.1", "sine", "Sine regression: SGD against Adam", scratch_sine),
-      Part("4.2", "xor", "XOR over seeds", scratch_xor),
-      Part("4.3", "flower", "The planar flower and the hidden size", scratch_flower),
-      Part("4.4", "mnist", "MNIST", _scratch_mnist("mnist")),
-      Part("4.5", "fashion", "Fashion-MNIST", _scratch_mnist("fashion")))),
-    ("5", "classic", "Classic labs: the perceptron, polynomial fitting, activations",
-     (Part("5.1", "perceptron", "The perceptron", classic_perceptron),
-      Part("5.2", "polyfit", "Polynomial curve fitting", classic_polyfit),
-      Part("5.3", "activations", "Activation functions and their derivatives", classic_activations))),
-    ("6", "toys", "The from-scratch experiments trained with Lightning",
-     (Part("6", "toys", "", lightning_toys),)),
+from ..tables import markdown_table
+from ..threads import limit_blas_threads
+from .document import LabFailed, Options, Part, Section, data_label, to_html
+from .sections_lightning import REPO, fit_config, lab31_jacobian, lab32_ocr, lab33_regression, lightning_toys
+from .sections_numpy import (classic_activations, classic_perceptron, classic_polyfit, scratch_fashion, scratch_flower,
+                             scratch_mnist, scratch_sine, scratch_xor)
+
+__all__ = ["KEYS", "PARTS", "LabFailed", "Options", "Part", "ReportResult", "Section", "build_report", "data_label",
+           "default_out_dir", "fit_config", "to_html"]
+
+#: The report, in order: a whole number is a ``##`` heading (with its own function, or none when parts "N.k"
+#: follow); "N.k" is a ``###`` part. ``--only`` takes any key; a heading's key selects its parts.
+PARTS: tuple[Part, ...] = (
+    Part("1", "jacobian", "Lab 3.1: the computational graph and its Jacobian", lab31_jacobian),
+    Part("1.1", "graphs", "The graphs drawn: every node's value and gradient",
+         "lightning_ffnn.labs.graph_figures:graph_section"),
+    Part("2", "ocr", "Lab 3.2: OCR letters with the torch and NumPy backends", lab32_ocr),
+    Part("3", "regression", "Lab 3.3: regression in and out of distribution", lab33_regression),
+    Part("4", "scratch", "From-scratch NumPy experiments"),
+    Part("4.1", "sine", "Sine regression: SGD against Adam", scratch_sine),
+    Part("4.2", "xor", "XOR over seeds", scratch_xor),
+    Part("4.3", "flower", "The planar flower and the hidden size", scratch_flower),
+    Part("4.4", "mnist", "MNIST", scratch_mnist),
+    Part("4.5", "fashion", "Fashion-MNIST", scratch_fashion),
+    Part("5", "classic", "Classic labs: the perceptron, polynomial fitting, activations"),
+    Part("5.1", "perceptron", "The perceptron", classic_perceptron),
+    Part("5.2", "polyfit", "Polynomial curve fitting", classic_polyfit),
+    Part("5.3", "activations", "Activation functions and their derivatives", classic_activations),
+    Part("6", "toys", "The from-scratch experiments trained with Lightning", lightning_toys),
+    Part("8", "rnn", "Recurrent networks: backpropagation through time", "lightning_ffnn.labs.rnn:rnn_section"),
 )
-KEYS = tuple(dict.fromkeys(k for _, key, _, parts in SECTIONS for k in (key, *(p.key for p in parts))))
+KEYS = tuple(dict.fromkeys(p.key for p in PARTS))
+
+
+def _heading(part: Part) -> str:
+    return part.number.split(".")[0]
+
+
+def _chosen(opts: Options) -> list[Part]:
+    """The parts to run, in order, with the heading of each chosen part."""
+    if opts.only is None:
+        return list(PARTS)
+    headings = {p.number for p in PARTS if p.key in opts.only and "." not in p.number}
+    picked = [p for p in PARTS if p.key in opts.only or _heading(p) in headings]
+    shown = {_heading(p) for p in picked}
+    return [p for p in PARTS if p in picked or p.number in shown]
 
 
 @dataclass
@@ -465,35 +86,36 @@ def build_report(opts: Options, log: Callable[[str], None] = print) -> ReportRes
     from ..cli import quiet_known_warnings
 
     quiet_known_warnings()
+    limit_blas_threads()
     unknown = set(opts.only or ()) - set(KEYS)
     if unknown:
         raise ValueError(f"unknown section(s) {sorted(unknown)}; choose from {', '.join(KEYS)}")
     opts.out_dir.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
     body, seconds, failures = [], {}, {}
-    for number, key, title, parts in SECTIONS:
-        chosen = [p for p in parts if opts.only is None or key in opts.only or p.key in opts.only]
-        if not chosen:
+    for part in _chosen(opts):
+        top = "." not in part.number
+        if top:
+            body.append(f"## {part.number}. {part.title}")
+        if part.run is None:
             continue
-        body.append(f"## {number}. {title}")
-        for part in chosen:
-            section = Section(part.number, part.title or title, opts.out_dir)
-            log(f"[report] {part.number} {section.title} ...")
-            t0 = time.perf_counter()
-            try:
-                part.run(section, opts)
-            except Exception as exc:
-                failures[part.key] = f"{type(exc).__name__}: {exc}"
-                if not isinstance(exc, LabFailed):
-                    section.add(f"**FAILED** ({type(exc).__name__}): {exc}")
-                    section.code(traceback.format_exc(limit=-3))
-            seconds[part.key] = time.perf_counter() - t0
-            log(f"[report] {part.number} done in {seconds[part.key]:.1f} s"
-                + (f": FAILED {failures[part.key]}" if part.key in failures else ""))
-            if part.title:
-                body.append(f"### {part.number} {part.title}")
-            body.append(f"*Time: {seconds[part.key]:.1f} s.*")
-            body.extend(section.blocks)
+        section = Section(part.number, part.title, opts.out_dir)
+        log(f"[report] {part.number} {section.title} ...")
+        t0 = time.perf_counter()
+        try:
+            part.function()(section, opts)
+        except Exception as exc:
+            failures[part.key] = f"{type(exc).__name__}: {exc}"
+            if not isinstance(exc, LabFailed):
+                section.add(f"**FAILED** ({type(exc).__name__}): {exc}")
+                section.code(traceback.format_exc(limit=-3))
+        seconds[part.key] = time.perf_counter() - t0
+        log(f"[report] {part.number} done in {seconds[part.key]:.1f} s"
+            + (f": FAILED {failures[part.key]}" if part.key in failures else ""))
+        if not top:
+            body.append(f"### {part.number} {part.title}")
+        body.append(f"*Time: {seconds[part.key]:.1f} s.*")
+        body.extend(section.blocks)
     total = time.perf_counter() - start
     text = "\n\n".join([*_header(opts, seconds, failures, total), *body]) + "\n"
     md = opts.out_dir / "report.md"
@@ -512,8 +134,8 @@ def _header(opts: Options, seconds: dict[str, float], failures: dict[str, str], 
              "were not; **GENERATED** = the lab defines its data by a formula or a handful of points."]
     if failures:
         lines.append("**FAILED parts:**\n\n" + "\n".join(f"- {k}: {v}" for k, v in failures.items()))
-    lines.append(_md_table(["part", "seconds", "status"],
-                           [[k, f"{v:.1f}", "FAILED" if k in failures else "ok"] for k, v in seconds.items()]))
+    lines.append(markdown_table(["part", "seconds", "status"],
+                           [[k, f"{v:.1f}", "FAILED" if k in failures else "ok"] for k, v in seconds.items()], align_numbers=True))
     return lines
 
 
@@ -529,71 +151,3 @@ def _git_commit() -> str:
 def default_out_dir() -> Path:
     return REPO / "reports" / datetime.now().strftime("%Y%m%d-%H%M%S")
 
-
-# ---- HTML ----
-
-_CSS = """body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;line-height:1.45}
-table{border-collapse:collapse;margin:.5em 0;font-size:.92em}th,td{border:1px solid #ccc;padding:.25em .6em}
-th{background:#f3f3f3}td{text-align:right}td:first-child{text-align:left}img{max-width:100%}
-pre{background:#f6f8fa;padding:.8em;overflow-x:auto;font-size:.85em}code{background:#f6f8fa}"""
-
-
-def to_html(markdown_text: str, title: str) -> str:
-    """A self-contained HTML page (inline CSS; images stay relative paths): the `markdown` package when it is
-    installed, else `simple_markdown_to_html`."""
-    try:
-        import markdown
-    except ImportError:
-        body = simple_markdown_to_html(markdown_text)
-    else:
-        body = markdown.markdown(markdown_text, extensions=["tables", "fenced_code"])
-    return (f"<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>{html.escape(title)}</title>"
-            f"<style>{_CSS}</style></head>\n<body>\n{body}\n</body></html>\n")
-
-
-def _inline(text: str) -> str:
-    text = html.escape(text, quote=False)
-    text = re.sub(r"`([^`]+)`", r"<code>\1</code>", text)
-    text = re.sub(r"!\[([^\]]*)\]\(([^)]+)\)", r'<img alt="\1" src="\2">', text)
-    text = re.sub(r"\[([^\]]+)\]\(([^)]+)\)", r'<a href="\2">\1</a>', text)
-    text = re.sub(r"\*\*([^*]+)\*\*", r"<strong>\1</strong>", text)
-    return re.sub(r"\*([^*]+)\*", r"<em>\1</em>", text)
-
-
-def simple_markdown_to_html(text: str) -> str:
-    """The subset `build_report` writes: headings, paragraphs, ``- `` lists, pipe tables, images, fenced code."""
-    out = []
-    for block in _blocks(text):
-        lines = block.split("\n")
-        if block.startswith("```"):
-            out.append("<pre><code>" + html.escape("\n".join(lines[1:-1])) + "</code></pre>")
-        elif m := re.match(r"(#{1,6}) (.*)", block):
-            out.append(f"<h{len(m[1])}>{_inline(m[2])}</h{len(m[1])}>")
-        elif block.startswith("|") and len(lines) > 1 and set(lines[1]) <= set("|-: "):
-            def cells(line: str, tag: str) -> str:
-                return "<tr>" + "".join(f"<{tag}>{_inline(c.strip())}</{tag}>" for c in line.strip("|").split("|")) \
-                    + "</tr>"
-            out.append("<table>" + cells(lines[0], "th") + "".join(cells(line, "td") for line in lines[2:])
-                       + "</table>")
-        elif all(line.startswith("- ") for line in lines):
-            out.append("<ul>" + "".join(f"<li>{_inline(line[2:])}</li>" for line in lines) + "</ul>")
-        else:
-            out.append(f"<p>{_inline(' '.join(lines))}</p>")
-    return "\n".join(out)
-
-
-def _blocks(text: str) -> list[str]:
-    """Split on blank lines, keeping fenced code blocks (which may contain blank lines) whole."""
-    blocks, current, fenced = [], [], False
-    for line in text.split("\n"):
-        if line.startswith("```"):
-            fenced = not fenced
-        if not line.strip() and not fenced:
-            if current:
-                blocks.append("\n".join(current))
-            current = []
-        else:
-            current.append(line)
-    if current:
-        blocks.append("\n".join(current))
-    return blocks

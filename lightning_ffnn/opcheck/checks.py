@@ -1,0 +1,318 @@
+"""Check a user's op: its output against a reference, every gradient against central differences and against
+the reference's gradient, the shape and dtype of every gradient, at several input shapes.
+
+`check(op, like=REF)` runs the reference's cases (`lightning_ffnn.opcheck.references`); `check(op,
+shapes=[...])` runs the given shapes with central differences only. Both add a case where one input is a
+non-contiguous view and a case with float32 inputs (whose gradients must come back float32; their values
+are compared with the float64 ones at float32's precision). Everything else runs in float64.
+
+The upstream gradient ``dout`` is random (a scalar of 1.7 for a scalar output), so a backward that drops it
+or sums it wrongly shows. Relative errors are CS231n's (`hints.rel_error`). A wrong gradient is given to
+`hints.diagnose` to name the likely mistake.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+
+from numpy_ops.gradcheck import numerical_gradient
+
+from . import hints
+from .references import Case, Reference, away_from_zero, get_reference
+
+#: Pass thresholds: against central differences (CS231n: a right backward gives ~1e-10; 1e-7 is fine), against
+#: the reference's analytic gradient and output (both exact up to rounding), and float32 against float64.
+TOL_NUMERIC, TOL_REFERENCE, TOL_FLOAT32 = 1e-6, 1e-7, 1e-3
+H = 1e-5
+
+
+@dataclass
+class InputResult:
+    """One input in one case."""
+
+    case: str
+    name: str
+    passed: bool
+    rel_numeric: float | None = None      # vs central differences
+    rel_reference: float | None = None    # vs the reference's gradient
+    worst_index: tuple[int, ...] | None = None
+    got: float | None = None
+    expected: float | None = None
+    problems: list[str] = field(default_factory=list)
+    hint_key: str | None = None
+    hint: str | None = None
+
+
+@dataclass
+class OpReport:
+    """Everything found about one op; `passed` when every input and the output passed in every case."""
+
+    op: str
+    like: str | None
+    output: list[dict] = field(default_factory=list)   # per case: case, rel_error, problems
+    results: list[InputResult] = field(default_factory=list)
+    error: str | None = None
+
+    @property
+    def passed(self) -> bool:
+        return (self.error is None and all(not o["problems"] for o in self.output)
+                and all(r.passed for r in self.results))
+
+    def by_input(self) -> dict[str, list[InputResult]]:
+        out: dict[str, list[InputResult]] = {}
+        for r in self.results:
+            out.setdefault(r.name, []).append(r)
+        return out
+
+    def summary(self) -> list[dict]:
+        """Per input: passed, worst errors over all cases, the worst element, and a hint."""
+        rows = []
+        for name, results in self.by_input().items():
+            bad = [r for r in results if not r.passed]
+            worst = max(results, key=lambda r: _worst(r))
+            hinted = next((r for r in bad if r.hint), None)
+            rows.append(dict(
+                input=name, passed=not bad,
+                rel_numeric=_max(r.rel_numeric for r in results), rel_reference=_max(r.rel_reference for r in results),
+                worst=dict(case=worst.case, index=worst.worst_index, got=worst.got, expected=worst.expected),
+                problems=sorted({p for r in bad for p in r.problems}),
+                hint_key=hinted.hint_key if hinted else None, hint=hinted.hint if hinted else None))
+        return rows
+
+    def worst_rel_error(self) -> float:
+        values = [v for row in self.summary() for v in (row["rel_numeric"], row["rel_reference"]) if v is not None]
+        return max(values, default=float("inf") if self.error else 0.0)
+
+    def hints(self) -> list[str]:
+        return [f"{row['input']}: {row['hint']}" for row in self.summary() if row["hint"]]
+
+    def to_dict(self) -> dict:
+        return dict(op=self.op, like=self.like, passed=self.passed, error=self.error, output=self.output,
+                    inputs=self.summary(), cases=[asdict(r) for r in self.results])
+
+
+def _worst(r: InputResult) -> float:
+    return max([v for v in (r.rel_numeric, r.rel_reference) if v is not None] or [0.0]) + (1e9 if r.problems else 0)
+
+
+def _max(values) -> float | None:
+    values = [v for v in values if v is not None]
+    return max(values) if values else None
+
+
+def non_contiguous(a: np.ndarray) -> np.ndarray:
+    """The same values as a strided view (every other column of a buffer twice as wide)."""
+    if a.ndim == 0:
+        return a
+    buffer = np.zeros((*a.shape[:-1], 2 * a.shape[-1]), dtype=a.dtype)
+    buffer[..., ::2] = a
+    return buffer[..., ::2]
+
+
+def _differentiable(a: np.ndarray) -> bool:
+    return np.asarray(a).dtype.kind == "f"
+
+
+def _upstream(out: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    if np.ndim(out) == 0:
+        return np.asarray(1.7, dtype=np.float64)
+    return rng.uniform(0.5, 1.5, np.shape(out)) * rng.choice([-1.0, 1.0], np.shape(out))
+
+
+def _call(fn, *args):
+    """(result, None) or (None, "forward raised ValueError: ...")."""
+    try:
+        return fn(*args), None
+    except Exception as exc:  # the user's code: any error is a finding, not a crash of the checker
+        return None, f"{type(exc).__name__}: {exc}"
+
+
+class _Runner:
+    """Runs one op on one case's inputs and compares it with the reference (if any) and central differences."""
+
+    def __init__(self, op, ref_op, names: Sequence[str]):
+        self.op, self.ref_op, self.names = op, ref_op, list(names)
+
+    def user_grads_for(self, inputs, dout):
+        out, cache = self.op.forward(*[a.copy() for a in inputs])
+        return self.op.backward(dout, cache)
+
+    def right_for(self, inputs, dout):
+        """The right gradients for upstream ``dout``: the reference's, else central differences of the user's forward."""
+        if self.ref_op is not None:
+            _, cache = self.ref_op.forward(*inputs)
+            return [g if _differentiable(a) else None for g, a in zip(self.ref_op.backward(dout, cache), inputs)]
+        return self.numeric(inputs, dout)
+
+    def numeric(self, inputs, dout):
+        work = [np.array(a, copy=True) for a in inputs]
+
+        def f():
+            return float(np.sum(np.asarray(self.op.forward(*[w.copy() for w in work])[0], np.float64) * dout))
+
+        return [numerical_gradient(f, w, H) if _differentiable(w) else None for w in work]
+
+    def at_output(self, inputs, out, dout):
+        """Right gradients of input 0 with the output put where the input belongs (elementwise ops only)."""
+        ref = self.ref_op
+        if ref is None or len(inputs) != 1 or not hasattr(ref, "local_grad"):
+            return []
+        x = inputs[0]
+        y = ref.forward(x)[0]
+        return [dout * ref.local_grad(y, x), dout * ref.derivative(y)]
+
+    def run(self, case: Case, inputs: list[np.ndarray], rng) -> tuple[dict, list[InputResult]]:
+        originals = [a.copy() for a in inputs]
+        fwd, err = _call(self.op.forward, *inputs)
+        output = dict(case=case.name, rel_error=None, problems=[])
+        if err is None and not (isinstance(fwd, tuple) and len(fwd) == 2):
+            err = f"forward must return (out, cache), got {type(fwd).__name__}"
+        if err:
+            output["problems"].append(f"forward raised {err}")
+            return output, [InputResult(case.name, n, False, problems=[f"forward raised {err}"]) for n in self.names]
+        out, cache = fwd
+        out = np.asarray(out)
+        changed = [n for n, a, o in zip(self.names, inputs, originals) if not np.array_equal(a, o)]
+        if changed:
+            output["problems"].append(f"forward changed its input {', '.join(changed)} in place")
+        if self.ref_op is not None:
+            ref_out = np.asarray(self.ref_op.forward(*originals)[0])
+            if out.shape != ref_out.shape:
+                output["problems"].append(f"output shape {out.shape}, expected {ref_out.shape}")
+            else:
+                output["rel_error"] = hints.rel_error(out, ref_out)
+                if output["rel_error"] > TOL_REFERENCE:
+                    output["problems"].append("output differs from the reference")
+        dout = _upstream(out, rng)
+        dout_copy = dout.copy()
+        grads, err = _call(self.op.backward, dout, cache)
+        if err is None and len(grads) != len(inputs):
+            err = f"backward returned {len(grads)} gradients for {len(inputs)} inputs"
+        if err:
+            return output, [InputResult(case.name, n, False, problems=[f"backward: {err}"]) for n in self.names]
+        extra = ["backward changed dout in place (the upstream gradient belongs to the caller)"] \
+            if not np.array_equal(dout, dout_copy) else []
+        dout = dout_copy
+        right = self.right_for(originals, dout)
+        numeric = self.numeric(originals, dout) if self.ref_op is not None else right
+        evidence = hints.Evidence(right=right, right_for=lambda d: self.right_for(originals, d), dout=dout,
+                                  names=self.names, batch=case.batch, numel=int(originals[0].size),
+                                  at_output=self.at_output(originals, out, dout))
+        results = []
+        for i, (a, g) in enumerate(zip(originals, grads)):
+            if not _differentiable(a):
+                continue
+            results.append(self._compare(case, i, a, g, numeric[i], right[i] if self.ref_op is not None else None,
+                                         evidence, extra))
+        return output, results
+
+    def _compare(self, case, i, a, g, numeric, reference, evidence, extra) -> InputResult:
+        r = InputResult(case.name, self.names[i], True, problems=list(extra))
+        if g is None:
+            r.problems.append("backward returned None")
+        elif not isinstance(g, np.ndarray):
+            r.problems.append(f"backward returned a {type(g).__name__}, not a NumPy array")
+        else:
+            if g.shape != a.shape:
+                r.problems.append(f"gradient shape {g.shape}, expected the input's {a.shape}")
+            if g.dtype != a.dtype:
+                r.problems.append(f"gradient dtype {g.dtype}, expected the input's {a.dtype}")
+            if g.shape == a.shape:
+                errs = hints.rel_errors(g, numeric)
+                r.rel_numeric = float(errs.max()) if errs.size else 0.0
+                if reference is not None:
+                    errs = hints.rel_errors(g, reference)
+                    r.rel_reference = float(errs.max()) if errs.size else 0.0
+                idx = np.unravel_index(int(np.argmax(errs)), errs.shape) if errs.size else ()
+                r.worst_index = tuple(int(k) for k in idx)
+                r.got = float(g[idx]) if errs.size else None
+                right = reference if reference is not None else numeric
+                r.expected = float(right[idx]) if errs.size else None
+                if r.rel_numeric > TOL_NUMERIC or (r.rel_reference or 0.0) > TOL_REFERENCE:
+                    r.problems.append("gradient differs from the right one")
+        r.passed = not r.problems
+        if not r.passed and isinstance(g, np.ndarray):
+            found = hints.diagnose(g, i, evidence)
+            if found:
+                r.hint_key, r.hint = found
+        return r
+
+    def run_float32(self, case: Case, inputs: list[np.ndarray], rng) -> list[InputResult]:
+        """float32 inputs: the gradients must come back float32, equal to float64's at float32 precision."""
+        inputs32 = [a.astype(np.float32) if _differentiable(a) else a for a in inputs]
+        inputs64 = [a.astype(np.float64) if _differentiable(a) else a for a in inputs32]
+        fwd, err = _call(self.op.forward, *[a.copy() for a in inputs32])
+        grads = None
+        if err is None:
+            out, cache = fwd
+            dout = _upstream(out, rng)
+            grads, err = _call(self.op.backward, np.asarray(dout, dtype=np.float32), cache)
+        if err:
+            return [InputResult(case.name, n, False, problems=[f"raised {err}"]) for n in self.names]
+        right = self.right_for(inputs64, dout)
+        results = []
+        for i, (a, g) in enumerate(zip(inputs32, grads)):
+            if not _differentiable(a):
+                continue
+            r = InputResult(case.name, self.names[i], True)
+            if not isinstance(g, np.ndarray) or g.shape != a.shape:
+                r.problems.append(f"gradient shape {getattr(g, 'shape', None)}, expected the input's {a.shape}")
+            else:
+                if g.dtype != np.float32:
+                    r.problems.append(f"gradient dtype {g.dtype} for a float32 input (keep the input's dtype)")
+                if hints.rel_error(g, right[i], floor=1e-3) > TOL_FLOAT32:
+                    r.problems.append("float32 gradient differs from the float64 one beyond float32 rounding")
+            r.passed = not r.problems
+            results.append(r)
+        return results
+
+
+def check(op, like: str | Reference | None = None, shapes: Sequence[Sequence[int]] | None = None,
+          seed: int = 0) -> OpReport:
+    """Check ``op`` (anything with forward/backward) against the reference ``like`` or at ``shapes``."""
+    ref = get_reference(like) if isinstance(like, str) else like
+    report = OpReport(op=getattr(op, "name", type(op).__name__), like=ref.name if ref else None)
+    rng = np.random.default_rng(seed)
+    if ref is not None:
+        cases = [(c, list(ref.inputs(c, rng))) for c in ref.cases]
+        names, ref_op = ref.input_names, ref.make_op()
+    elif shapes:
+        cases = [(Case("given shapes", shapes[0][0] if shapes[0] else 1, {}),
+                  [away_from_zero(rng, tuple(s)) for s in shapes])]
+        names, ref_op = [f"x{i}" for i in range(len(shapes))], None
+    else:
+        raise ValueError("give a reference (--like NAME) or the input shapes (--shapes 4x3,2x3)")
+    n_inputs = getattr(op, "n_inputs", None)
+    if isinstance(n_inputs, int) and n_inputs != len(names):
+        report.error = f"forward takes {n_inputs} inputs, but {report.like or 'the shapes'} gives {len(names)} ({', '.join(names)})"
+        return report
+    runner = _Runner(op, ref_op, names)
+    last_case, last_inputs = cases[-1]
+    nc_case = Case(f"{last_case.name}, non-contiguous {names[0]}", last_case.batch, last_case.sizes)
+    nc_inputs = [non_contiguous(a) if i == 0 else a for i, a in enumerate(last_inputs)]
+    for case, inputs in [*cases, (nc_case, nc_inputs)]:
+        output, results = runner.run(case, inputs, rng)
+        report.output.append(output)
+        report.results += results
+    f32_case = Case(f"{last_case.name}, float32 inputs", last_case.batch, last_case.sizes)
+    report.results += runner.run_float32(f32_case, last_inputs, rng)
+    _add_batch_hints(report, {c.name: c.batch for c, _ in cases} | {nc_case.name: nc_case.batch})
+    return report
+
+
+def _add_batch_hints(report: OpReport, batch_of: dict[str, int]) -> None:
+    """Right at batch 1 and wrong above, with no other hint: the batch sum is missing."""
+    for name, results in report.by_input().items():
+        by_batch: dict[int, bool] = {}
+        for r in results:
+            if r.case in batch_of:
+                n = batch_of[r.case]
+                by_batch[n] = by_batch.get(n, True) and r.passed
+        found = hints.batch_hint(by_batch)
+        if found:
+            for r in results:
+                if not r.passed and r.hint is None:
+                    r.hint_key, r.hint = found

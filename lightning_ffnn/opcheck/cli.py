@@ -1,0 +1,104 @@
+"""The command line of `scripts/check_op.py`: one op (text or ``--json``), or a directory of students' files.
+
+Exit status: 0 when everything passes, 1 when anything fails, 2 when the op cannot be loaded (or the
+arguments are wrong), with the reason on stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+from pathlib import Path
+
+from numpy_ops.user_op import LoadError, load_op
+
+from . import teacher
+from .checks import check
+from .references import REFERENCES
+from .report import format_report
+
+USAGE = """examples:
+  python scripts/check_op.py my_ops.py:Sigmoid --like sigmoid
+  python scripts/check_op.py layers.py:affine --like linear --json
+  python scripts/check_op.py my_ops.py:Square --shapes 4x3
+  python scripts/check_op.py submissions/ --like sigmoid --out grades/   (teacher: one table for the class)"""
+
+
+def parse_shapes(text: str) -> list[tuple[int, ...]]:
+    """``"4x3,2x3,2"`` -> ``[(4, 3), (2, 3), (2,)]``."""
+    try:
+        shapes = [tuple(int(n) for n in part.split("x")) for part in text.split(",") if part.strip()]
+    except ValueError:
+        raise ValueError(f"--shapes {text!r}: expected sizes like 4x3,2x3,2 (one shape per input)") from None
+    if not shapes or any(n < 1 for s in shapes for n in s):
+        raise ValueError(f"--shapes {text!r}: every size must be >= 1")
+    return shapes
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="check_op.py", description="Check your own backward: compares a user's op "
+                                "with central differences and a numpy_ops reference, and names the likely mistake.",
+                                epilog=USAGE, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("target", help="FILE.py:NAME (an object with forward/backward, or NAME_forward/NAME_backward), "
+                                  "or a directory of students' files (teacher mode)")
+    p.add_argument("--like", help=f"the numpy_ops op it should equal: {', '.join(sorted(REFERENCES))}")
+    p.add_argument("--shapes", help="without --like: the input shapes to try, e.g. 4x3,2x3,2")
+    p.add_argument("--json", action="store_true", help="print the findings as JSON instead of text")
+    p.add_argument("--seed", type=int, default=0, help="seed of the random inputs (default 0)")
+    p.add_argument("--name", help="teacher mode: check only this NAME in every file (default: every op found)")
+    p.add_argument("--out", type=Path, help="teacher mode: write grades.md and grades.csv into this directory")
+    return p
+
+
+def _clean(value):
+    """JSON has no inf or nan: write them as strings."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    if isinstance(value, dict):
+        return {k: _clean(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_clean(v) for v in value]
+    return value
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    if args.like is not None and args.like not in REFERENCES:
+        print(f"check_op: --like {args.like!r} is not a reference; expected one of {', '.join(sorted(REFERENCES))}",
+              file=sys.stderr)
+        return 2
+    if Path(args.target).is_dir():
+        return _teacher(args)
+    try:
+        shapes = parse_shapes(args.shapes) if args.shapes else None
+        if args.like is None and shapes is None:
+            raise ValueError("give --like NAME (a numpy_ops op) or --shapes (e.g. 4x3,2x3)")
+        op = load_op(args.target)
+    except (LoadError, ValueError) as exc:
+        print(f"check_op: {exc}", file=sys.stderr)
+        return 2
+    report = check(op, like=args.like, shapes=shapes, seed=args.seed)
+    if args.json:
+        print(json.dumps(_clean(dict(source=args.target, **report.to_dict())), indent=2))
+    else:
+        print(format_report(report, args.target))
+    return 0 if report.passed else 1
+
+
+def _teacher(args) -> int:
+    rows = teacher.grade_directory(Path(args.target), args.like, args.name)
+    if not rows:
+        print(f"check_op: {args.target}: no .py files", file=sys.stderr)
+        return 2
+    if args.json:
+        print(json.dumps(_clean([r.__dict__ for r in rows]), indent=2))
+    else:
+        print(teacher.to_markdown(rows))
+    if args.out:
+        args.out.mkdir(parents=True, exist_ok=True)
+        (args.out / "grades.md").write_text(teacher.to_markdown(rows) + "\n")
+        (args.out / "grades.csv").write_text(teacher.to_csv(rows))
+        print(f"wrote {args.out / 'grades.md'} and {args.out / 'grades.csv'}", file=sys.stderr)
+    return 0 if all(r.result == "PASS" for r in rows) else 1

@@ -1,0 +1,164 @@
+"""The reference ops a user's op may be checked against (``--like NAME``), with the inputs to try.
+
+A `Reference` says how to build the `numpy_ops` op, the names of its inputs, and how to draw inputs for
+each `Case` (batch 1, odd sizes, a larger batch, ...). Inputs are float64 and kept away from kinks
+(ReLU's 0), where central differences are meaningless. One input of one case is made non-contiguous by
+the checker itself (`lightning_ffnn.opcheck.checks`), whatever the op.
+
+A new op is one `register` call; ops whose module may be absent (convolution, pooling, recurrence,
+written separately) are registered only when they import.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from numpy_ops import activations, layers, losses
+
+#: Draws one case's inputs: ``make(rng, **sizes) -> tuple of arrays``.
+InputMaker = Callable[..., tuple[np.ndarray, ...]]
+
+
+@dataclass(frozen=True)
+class Case:
+    """One set of sizes to try, by name (``"batch 1"``). ``batch`` is the N of the case (hints use it)."""
+
+    name: str
+    batch: int
+    sizes: dict
+
+
+@dataclass(frozen=True)
+class Reference:
+    name: str
+    make_op: Callable[[], object]
+    input_names: tuple[str, ...]
+    make_inputs: InputMaker
+    cases: tuple[Case, ...]
+
+    def inputs(self, case: Case, rng: np.random.Generator) -> tuple[np.ndarray, ...]:
+        return self.make_inputs(rng, **case.sizes)
+
+
+REFERENCES: dict[str, Reference] = {}
+
+
+def register(ref: Reference) -> Reference:
+    REFERENCES[ref.name] = ref
+    return ref
+
+
+def get_reference(name: str) -> Reference:
+    if name not in REFERENCES:
+        raise KeyError(f"--like {name!r}: no such reference; expected one of {', '.join(sorted(REFERENCES))}")
+    return REFERENCES[name]
+
+
+def away_from_zero(rng: np.random.Generator, shape, low: float = 0.1, high: float = 2.0) -> np.ndarray:
+    """Values with |v| in [low, high] and a random sign: no kink at 0 for ReLU and its kind."""
+    return rng.uniform(low, high, shape) * rng.choice([-1.0, 1.0], shape)
+
+
+# ---- elementwise activations: one input x of any shape ----
+
+def _activation_inputs(rng, n, d):
+    return (away_from_zero(rng, (n, d)),)
+
+
+_ACTIVATION_CASES = (Case("batch 1", 1, dict(n=1, d=4)), Case("odd sizes", 5, dict(n=5, d=7)),
+                     Case("batch 8", 8, dict(n=8, d=3)))
+
+for _name in activations.ACTIVATIONS:
+    register(Reference(_name, lambda n=_name: activations.get_activation(n), ("x",), _activation_inputs,
+                       _ACTIVATION_CASES))
+
+
+# ---- the affine layer: x (N, in), W (out, in), b (out,) ----
+
+def _linear_inputs(rng, n, d_in, d_out):
+    return rng.standard_normal((n, d_in)), rng.standard_normal((d_out, d_in)), rng.standard_normal(d_out)
+
+
+register(Reference("linear", lambda: layers.linear, ("x", "W", "b"), _linear_inputs,
+                   (Case("batch 1", 1, dict(n=1, d_in=3, d_out=2)), Case("odd sizes", 5, dict(n=5, d_in=7, d_out=3)),
+                    Case("batch 4, square W", 4, dict(n=4, d_in=3, d_out=3)))))
+
+
+# ---- losses: (prediction, target) -> scalar ----
+
+def _ce_inputs(rng, n, c):
+    return rng.standard_normal((n, c)), rng.integers(0, c, n)
+
+
+def _ce_soft_inputs(rng, n, c):
+    t = rng.uniform(0.1, 1.0, (n, c))
+    return rng.standard_normal((n, c)), t / t.sum(axis=1, keepdims=True)
+
+
+def _regression_inputs(rng, n, d):
+    return rng.standard_normal((n, d)), rng.standard_normal((n, d))
+
+
+def _bce_inputs(rng, n, d):
+    return rng.standard_normal((n, d)), rng.uniform(0.05, 0.95, (n, d))
+
+
+_LOSS_CASES = (Case("batch 1", 1, dict(n=1, c=4)), Case("odd sizes", 5, dict(n=5, c=3)),
+               Case("batch 8", 8, dict(n=8, c=6)))
+_ELEMENTWISE_LOSS_CASES = tuple(Case(c.name, c.batch, dict(n=c.sizes["n"], d=c.sizes["c"])) for c in _LOSS_CASES)
+
+register(Reference("softmax_cross_entropy", lambda: losses.softmax_cross_entropy, ("logits", "labels"),
+                   _ce_inputs, _LOSS_CASES))
+register(Reference("softmax_cross_entropy_soft", lambda: losses.softmax_cross_entropy, ("logits", "target"),
+                   _ce_soft_inputs, _LOSS_CASES))
+register(Reference("mse", lambda: losses.mse, ("pred", "target"), _regression_inputs, _ELEMENTWISE_LOSS_CASES))
+register(Reference("bce_with_logits", lambda: losses.bce_with_logits, ("logits", "target"), _bce_inputs,
+                   _ELEMENTWISE_LOSS_CASES))
+
+
+# ---- ops of modules that may not exist yet (written separately): registered only if they import ----
+
+def _conv_inputs(rng, n, c, h, w, f, k):
+    return (rng.standard_normal((n, c, h, w)), rng.standard_normal((f, c, k, k)), rng.standard_normal(f))
+
+
+def _pool_inputs(rng, n, c, h, w):
+    # distinct values a good distance apart: the arg-max of every window is unambiguous (no kink)
+    x = rng.permutation(n * c * h * w).reshape(n, c, h, w) * 0.1
+    return (x + rng.uniform(-0.01, 0.01, x.shape),)
+
+
+def _rnn_inputs(rng, n, t, d, hidden):
+    """x (N, T, D), weight_ih (H, D), weight_hh (H, H), bias_ih (H,), bias_hh (H,), h0 (N, H): nn.RNN's order."""
+    return (rng.standard_normal((n, t, d)), rng.standard_normal((hidden, d)) * 0.5,
+            rng.standard_normal((hidden, hidden)) * 0.5, rng.standard_normal(hidden) * 0.5,
+            rng.standard_normal(hidden) * 0.5, rng.standard_normal((n, hidden)) * 0.5)
+
+
+_OPTIONAL = (
+    # (reference name, module, factory, its arguments, input names, input maker, cases)
+    ("conv2d", "numpy_ops.conv", "conv2d", dict(stride=1, padding=1), ("x", "W", "b"), _conv_inputs,
+     (Case("batch 1", 1, dict(n=1, c=2, h=5, w=5, f=3, k=3)), Case("odd sizes", 3, dict(n=3, c=1, h=7, w=6, f=2, k=3)))),
+    ("max_pool2d", "numpy_ops.pooling", "max_pool2d", dict(kernel_size=2), ("x",), _pool_inputs,
+     (Case("batch 1", 1, dict(n=1, c=2, h=4, w=4)), Case("odd sizes", 3, dict(n=3, c=3, h=6, w=4)))),
+    ("rnn", "numpy_ops.rnn", "RNNOp", dict(nonlinearity="tanh"), ("x", "weight_ih", "weight_hh", "bias_ih", "bias_hh",
+                                                               "h0"), _rnn_inputs,
+     (Case("batch 1", 1, dict(n=1, t=3, d=4, hidden=5)), Case("odd sizes", 3, dict(n=3, t=5, d=3, hidden=2)))),
+)
+
+
+def _register_optional() -> None:
+    import importlib
+
+    for name, module, factory, kwargs, names, make, cases in _OPTIONAL:
+        try:
+            build = getattr(importlib.import_module(module), factory)
+        except (ImportError, AttributeError):
+            continue
+        register(Reference(name, lambda build=build, kwargs=kwargs: build(**kwargs), names, make, cases))
+
+
+_register_optional()

@@ -1,0 +1,162 @@
+"""Time one training step of an RNN on MNIST rows three ways: plain torch, Lightning torch backend, Lightning numpy.
+
+    PYTHONPATH=. python scripts/bench_rnn.py              # 28 steps of 28, batch 100, H = 128, float32, 60 steps a path
+    PYTHONPATH=. python scripts/bench_rnn.py --quick      # seconds: 15 steps a path
+    PYTHONPATH=. python scripts/bench_rnn.py --profile    # and cProfile of the numpy backend's steps
+    PYTHONPATH=. python scripts/bench_rnn.py --threads 1  # torch on one intra-op thread
+
+The case: tanh RNN (H = 128) over 28 steps of 28 pixels, last state -> linear(10), softmax cross-entropy, Adam
+lr 1e-3, float32, batch 100, synthetic data (random pixels and labels: timing needs no real digits). Paths:
+
+  (a) a plain PyTorch loop: ``nn.RNN(batch_first=True)`` + ``nn.Linear``, tensor slicing, ``torch.optim.Adam``;
+  (b) `FFNNModule` with ``backend="torch"`` (native `TorchRNN`) under a Lightning Trainer (no logger, checkpoint,
+      progress bar or validation: the step itself);
+  (c) the same with ``backend="numpy"`` (`NumpyRNN`: `numpy_ops.rnn` through the bridge), parity check off.
+
+Each path: median milliseconds per optimizer step, timed between consecutive steps after a few warm-up steps.
+Also the op alone: one forward + backward of `RNNOp` in NumPy against ``nn.RNN`` in torch on the same batch.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import io
+import os
+import pstats
+import statistics
+import sys
+import time
+import warnings
+
+import lightning as L
+import numpy as np
+import torch
+from torch import nn
+
+from lightning_ffnn.datamodules.base import ArrayDataModule
+from lightning_ffnn.models import FFNNModule
+from lightning_ffnn.tables import markdown_table
+
+T, D, H, C, BATCH, WARMUP = 28, 28, 128, 10, 100, 5
+
+
+class SyntheticRows(ArrayDataModule):
+    """Random 28x28 "images" served as rows (N, 28, 28) with random labels: timing data only."""
+
+    task, input_dim, output_dim, image_size, layout = "classification", 784, 10, (28, 28), "rows"
+
+    def __init__(self, n: int, batch_size: int = BATCH):
+        super().__init__(batch_size=batch_size, shuffle=False)
+        self.n = n
+
+    def _load(self):
+        rng = np.random.default_rng(0)
+        self.data_source = "synthetic timing data"
+        return {"train": (rng.random((self.n, 784), dtype=np.float32), rng.integers(0, C, self.n))}
+
+    def val_dataloader(self):
+        return []
+
+
+class StepTimer(L.Callback):
+    def __init__(self):
+        self.stamps = []
+
+    def on_train_batch_end(self, *args):
+        self.stamps.append(time.perf_counter())
+
+
+def per_step_ms(stamps: list[float]) -> float:
+    gaps = np.diff(stamps[WARMUP:])
+    return 1000 * statistics.median(gaps)
+
+
+def plain_torch(steps: int) -> float:
+    torch.manual_seed(0)
+    rnn, head = nn.RNN(D, H, batch_first=True), nn.Linear(H, C)
+    opt = torch.optim.Adam([*rnn.parameters(), *head.parameters()], lr=1e-3)
+    X, y = torch.rand(steps * BATCH, T, D), torch.randint(0, C, (steps * BATCH,))
+    stamps = []
+    for i in range(steps):
+        xb, yb = X[i * BATCH:(i + 1) * BATCH], y[i * BATCH:(i + 1) * BATCH]
+        opt.zero_grad()
+        nn.functional.cross_entropy(head(rnn(xb)[0][:, -1]), yb).backward()
+        opt.step()
+        stamps.append(time.perf_counter())
+    return per_step_ms(stamps)
+
+
+def lightning(backend: str, steps: int, profile: bool = False) -> tuple[float, str]:
+    model = FFNNModule(backend=backend, layers=[{"type": "rnn", "hidden_size": H, "output": "last"}],
+                       optimizer="adam", lr=1e-3)
+    timer = StepTimer()
+    trainer = L.Trainer(max_epochs=1, logger=False, enable_checkpointing=False, enable_progress_bar=False,
+                        enable_model_summary=False, num_sanity_val_steps=0, limit_val_batches=0,
+                        callbacks=[timer], use_distributed_sampler=False)
+    prof = cProfile.Profile() if profile else None
+    if prof:
+        prof.enable()
+    trainer.fit(model, datamodule=SyntheticRows(steps * BATCH))
+    text = ""
+    if prof:
+        prof.disable()
+        out = io.StringIO()
+        pstats.Stats(prof, stream=out).sort_stats("tottime").print_stats(12)
+        text = out.getvalue()
+    return per_step_ms(timer.stamps), text
+
+
+def op_alone(repeats: int) -> tuple[float, float]:
+    """(numpy ms, torch ms) of one forward + backward of the recurrent layer alone, median of ``repeats``."""
+    from numpy_ops.rnn import RNNOp
+
+    rnn = nn.RNN(D, H, batch_first=True)
+    x = torch.rand(BATCH, T, D)
+    params = [p.detach().numpy() for p in rnn._flat_weights]
+    op, xn, dout = RNNOp(), x.numpy(), np.ones((BATCH, T, H), np.float32)
+    times = {"numpy": [], "torch": []}
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        out, cache = op.forward(xn, *params)
+        op.backward(dout, cache)
+        times["numpy"].append(time.perf_counter() - t0)
+        t0 = time.perf_counter()
+        rnn(x.requires_grad_())[0].sum().backward()
+        times["torch"].append(time.perf_counter() - t0)
+    return tuple(1000 * statistics.median(times[k]) for k in ("numpy", "torch"))
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--quick", action="store_true", help="15 steps a path (seconds)")
+    p.add_argument("--steps", type=int, default=60, help="optimizer steps a path (default 60)")
+    p.add_argument("--profile", action="store_true", help="print cProfile's top functions of the numpy backend")
+    p.add_argument("--threads", type=int, default=None,
+                   help="torch intra-op threads (default: torch's own). On a loaded machine 2 threads made nn.RNN "
+                        "several times slower than 1 (measured here); the numpy backend's BLAS uses 1 either way")
+    args = p.parse_args(argv)
+    if args.threads is not None:
+        torch.set_num_threads(args.threads)
+    steps = 15 if args.quick else args.steps
+    if steps <= WARMUP + 2:
+        p.error(f"--steps must be more than {WARMUP + 2} (the first {WARMUP} are warm-up)")
+    warnings.filterwarnings("ignore")
+    L.seed_everything(0, verbose=False)
+    rows = {"(a) plain torch loop, nn.RNN": plain_torch(steps)}
+    rows["(b) Lightning, torch backend"], _ = lightning("torch", steps)
+    rows["(c) Lightning, numpy backend"], profile = lightning("numpy", steps, args.profile)
+    ratio = rows["(c) Lightning, numpy backend"] / rows["(b) Lightning, torch backend"]
+    print(f"RNN tanh H={H}, {T} steps of {D}, batch {BATCH}, float32, Adam; {steps} steps a path "
+          f"(median after {WARMUP} warm-up); torch threads {torch.get_num_threads()}, cpus {os.cpu_count()}\n")
+    print(markdown_table(["path", "ms / step"], [[k, f"{v:.2f}"] for k, v in rows.items()], align_numbers=True))
+    n_ms, t_ms = op_alone(max(5, steps // 3))
+    print(f"\nnumpy backend / torch backend: {ratio:.2f}x (target: within 2x)")
+    print(f"recurrent layer alone, forward + backward: numpy_ops {n_ms:.2f} ms, nn.RNN {t_ms:.2f} ms")
+    if profile:
+        print("\ncProfile of the numpy backend run (tottime):\n" + profile)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
