@@ -3,6 +3,8 @@
     python scripts/bench.py                 # full: several cases, 3 repetitions (a few minutes)
     python scripts/bench.py --quick         # seconds: one small case, one repetition (CI checks it runs)
     python scripts/bench.py --data_dir /path/to/ocr --repeats 5 --json bench.json
+    python scripts/bench.py --suite cnn [--quick]    # the CNN cases (scripts/bench_cnn.py)
+    python scripts/bench.py --suite rnn [--quick]    # the RNN cases (scripts/bench_rnn.py)
 
 The same network (128-64-64-10 sigmoid, softmax cross-entropy, plain SGD lr 0.1, PyTorch's default
 init from the same seed), the same data (OCR large: the handout files when present, else the
@@ -290,6 +292,12 @@ def markdown(results: list[dict], memory: dict[str, float] | None, header: str) 
 
 
 def main() -> None:
+    suite, rest = _suite(sys.argv[1:])
+    if suite != "mlp":  # each suite is its own script; this one entry point runs any of them
+        import importlib
+
+        importlib.import_module(f"bench_{suite}").main(rest)
+        return
     global BENCH_DATA_DIR
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="one small case, one repetition (seconds)")
@@ -303,7 +311,7 @@ def main() -> None:
     parser.add_argument("--_memory", help=argparse.SUPPRESS)
     parser.add_argument("--_case", help=argparse.SUPPRESS)
     parser.add_argument("--_workdir", help=argparse.SUPPRESS)
-    args = parser.parse_args()
+    args = parser.parse_args(rest)
     BENCH_DATA_DIR = args.data_dir
     from lightning_ffnn.cli import configure_runtime
 
@@ -342,6 +350,14 @@ def main() -> None:
     print(f"\n(benchmark wall time {time.perf_counter() - t0:.0f} s)")
     Path(args.json).parent.mkdir(parents=True, exist_ok=True)
     Path(args.json).write_text(json.dumps({"header": header, "results": results, "peak_rss_mib": memory}, indent=2))
+
+
+def _suite(argv: list[str]) -> tuple[str, list[str]]:
+    parser = argparse.ArgumentParser(add_help=False)
+    parser.add_argument("--suite", choices=("mlp", "cnn", "rnn"), default="mlp",
+                        help="mlp: the six training paths of lab 3.2 (this script); cnn, rnn: those networks' cases")
+    known, rest = parser.parse_known_args(argv)
+    return known.suite, rest
 
 
 if __name__ == "__main__":

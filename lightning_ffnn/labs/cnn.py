@@ -73,10 +73,11 @@ def feature_maps_figure(image: np.ndarray, maps: np.ndarray, title: str) -> Figu
 
 
 def confusion_matrix(true: np.ndarray, pred: np.ndarray, n_classes: int) -> np.ndarray:
-    """counts[t, p]: test examples of class t predicted as p."""
-    counts = np.zeros((n_classes, n_classes), dtype=np.int64)
-    np.add.at(counts, (true, pred), 1)
-    return counts
+    """counts[t, p]: test examples of class t predicted as p (torchmetrics' confusion matrix)."""
+    import torch
+    from torchmetrics.functional.classification import multiclass_confusion_matrix
+
+    return multiclass_confusion_matrix(torch.as_tensor(pred), torch.as_tensor(true), n_classes).numpy()
 
 
 def confusion_figure(counts: np.ndarray, class_names: list[str], title: str) -> Figure:

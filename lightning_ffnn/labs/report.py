@@ -54,6 +54,7 @@ PARTS: tuple[Part, ...] = (
     Part("5.2", "polyfit", "Polynomial curve fitting", classic_polyfit),
     Part("5.3", "activations", "Activation functions and their derivatives", classic_activations),
     Part("6", "toys", "The from-scratch experiments trained with Lightning", lightning_toys),
+    Part("7", "cnn", "Convolutional networks: convolution, pooling, dropout", "lightning_ffnn.labs.cnn:cnn_section"),
     Part("8", "rnn", "Recurrent networks: backpropagation through time", "lightning_ffnn.labs.rnn:rnn_section"),
 )
 KEYS = tuple(dict.fromkeys(p.key for p in PARTS))
