@@ -308,3 +308,23 @@ class ArrayDataModule(L.LightningDataModule):
 def _check_choice(name: str, value, choices) -> None:
     if value not in choices:
         raise ValueError(f"{name} must be one of {', '.join(map(repr, choices))}; got {value!r}")
+
+
+def check_val_fraction(val_fraction: float) -> float:
+    if not 0.0 <= val_fraction < 1.0:
+        raise ValueError(f"val_fraction must be in [0, 1); got {val_fraction!r}")
+    return float(val_fraction)
+
+
+def holdout_split(X: np.ndarray, y: np.ndarray, val_fraction: float, seed: int) -> dict[str, tuple]:
+    """{"train": ..., "val": ...}: a seeded ``val_fraction`` of the training file held out for model selection
+    (never the test file); {"train": (X, y)} when the fraction is 0. Both parts keep file order."""
+    if val_fraction == 0:
+        return {"train": (X, y)}
+    n_val = int(round(val_fraction * len(X)))
+    if not 0 < n_val < len(X):
+        raise ValueError(f"val_fraction={val_fraction} holds out {n_val} of {len(X)} training examples; "
+                         "it must leave at least one on each side")
+    order = np.random.default_rng([seed, 1]).permutation(len(X))
+    train, val = np.sort(order[n_val:]), np.sort(order[:n_val])
+    return {"train": (X[train], y[train]), "val": (X[val], y[val])}

@@ -10,7 +10,8 @@ from matplotlib.figure import Figure
 from lightning_ffnn.datasets import load_mnist
 from lightning_ffnn.datasets.idx import FASHION_CLASSES, check_mnist_files
 
-from .base import ArrayDataModule, Layout, _check_choice
+from ..tasks import DType
+from .base import ArrayDataModule, Layout, _check_choice, check_val_fraction, holdout_split
 
 
 class MNISTDataModule(ArrayDataModule):
@@ -21,6 +22,8 @@ class MNISTDataModule(ArrayDataModule):
     Args:
         layout: "flat" vectors (MLP), "image" (N, 1, H, W) (CNN) or "rows" (N, H, W) (RNN, one row a step).
         kind: "mnist" or "fashion".
+        val_fraction: hold out this fraction of the training images (seeded) as eval set "val" for model
+            selection; 0 = off.
         data_dir: directory of the four IDX files (raw or .gz); default <repo>/data/mnist or data/fashion-mnist.
     """
 
@@ -34,16 +37,18 @@ class MNISTDataModule(ArrayDataModule):
         kind: Literal["mnist", "fashion"] = "mnist",
         layout: Layout = "flat",
         data_dir: str | None = None,
+        val_fraction: float = 0.0,
         batch_size: int = 64,
         shuffle: bool = True,
         seed: int = 0,
-        dtype: Literal["float32", "float64"] = "float32",
+        dtype: DType = "float32",
     ) -> None:
         super().__init__(batch_size=batch_size, shuffle=shuffle, seed=seed, dtype=dtype)
         _check_choice("layout", layout, ("flat", "image", "rows"))
         self.layout = layout
         _check_choice("kind", kind, ("mnist", "fashion"))
         self.kind, self.data_dir = kind, data_dir
+        self.val_fraction = check_val_fraction(val_fraction)
         self.class_names = [str(d) for d in range(10)] if kind == "mnist" else list(FASHION_CLASSES)
         self.save_hyperparameters()
 
@@ -58,7 +63,8 @@ class MNISTDataModule(ArrayDataModule):
         self.data_source = f"{name} IDX files from {check_mnist_files(self.kind, self.data_dir)}"
         # Scaled in the target dtype: the float64 intermediate of 60000 x 784 would be 376 MB.
         dtype = np.float32 if self.dtype == "float32" else np.float64
-        return {split: ((X.reshape(len(X), -1).astype(dtype) / dtype(255.0)), y) for split, (X, y) in data.items()}
+        scaled = {split: ((X.reshape(len(X), -1).astype(dtype) / dtype(255.0)), y) for split, (X, y) in data.items()}
+        return {**holdout_split(*scaled["train"], self.val_fraction, self.seed), "test": scaled["test"]}
 
     def sample_figure(self) -> Figure:
         X, y = self._numpy_set("train")

@@ -9,7 +9,8 @@ from matplotlib.figure import Figure
 
 from lightning_ffnn.datasets import LETTERS, SIZES, load_ocr, plots
 
-from .base import ArrayDataModule, Layout, _check_choice
+from ..tasks import DType
+from .base import ArrayDataModule, Layout, _check_choice, check_val_fraction, holdout_split
 
 
 class OCRDataModule(ArrayDataModule):
@@ -41,34 +42,21 @@ class OCRDataModule(ArrayDataModule):
         batch_size: int = 32,
         shuffle: bool = True,
         seed: int = 0,
-        dtype: Literal["float32", "float64"] = "float32",
+        dtype: DType = "float32",
     ) -> None:
         super().__init__(batch_size=batch_size, shuffle=shuffle, seed=seed, dtype=dtype)
         _check_choice("layout", layout, ("flat", "image", "rows"))
         self.layout = layout
         _check_choice("size", size, tuple(SIZES))
-        if not 0.0 <= val_fraction < 1.0:
-            raise ValueError(f"val_fraction must be in [0, 1); got {val_fraction!r}")
-        self.size, self.data_dir, self.val_fraction, self.synthetic_seed = size, data_dir, val_fraction, synthetic_seed
+        self.size, self.data_dir, self.synthetic_seed = size, data_dir, synthetic_seed
+        self.val_fraction = check_val_fraction(val_fraction)
         self.class_names = list(LETTERS)
         self.save_hyperparameters()
 
     def _load(self):
         data = load_ocr(self.size, self.data_dir, synthetic_seed=self.synthetic_seed)
         self.is_synthetic, self.data_source = data.is_synthetic, data.source
-        X, y = data.X_train, data.y_train
-        sets = {}
-        if self.val_fraction > 0:
-            n_val = int(round(self.val_fraction * len(X)))
-            if not 0 < n_val < len(X):
-                raise ValueError(f"val_fraction={self.val_fraction} holds out {n_val} of {len(X)} training examples; "
-                                 "it must leave at least one on each side")
-            order = np.random.default_rng([self.seed, 1]).permutation(len(X))
-            train, val = np.sort(order[n_val:]), np.sort(order[:n_val])  # sorted: file order stays file order
-            sets["train"] = (X[train], y[train])
-            sets["val"] = (X[val], y[val])
-        else:
-            sets["train"] = (X, y)
+        sets = holdout_split(data.X_train, data.y_train, self.val_fraction, self.seed)
         sets["test"] = (data.X_test, data.y_test)
         return sets
 

@@ -19,7 +19,7 @@ import numpy as np
 import torch
 from matplotlib.figure import Figure
 
-from ..tasks import DTYPES
+from ..tasks import DTYPES, DType
 from .base import ArrayDataModule
 
 
@@ -68,7 +68,7 @@ class CharTextDataModule(ArrayDataModule):
         batch_size: int = 32,
         shuffle: bool = True,
         seed: int = 0,
-        dtype: Literal["float32", "float64"] = "float32",
+        dtype: DType = "float32",
     ) -> None:
         super().__init__(batch_size=batch_size, shuffle=shuffle, seed=seed, dtype=dtype)
         for name, value in (("seq_len", seq_len), ("stride", stride)):

@@ -117,16 +117,18 @@ def _optimiser(results: dict[str, Any]) -> str:
 
 
 def lab32_table(runs: Sequence[Lab32Run]) -> str:
-    """One row a run: its settings and its last epoch's loss and accuracy on the training and test sets."""
+    """One row a run: its settings, its last epoch's loss and accuracy on the training and test sets, and whether
+    the data were the handout's (REAL) or the synthetic stand-in."""
     rows = []
     for r in runs:
         f = r.results["final"]
         rows.append([r.size, r.backend, _network(r.results), _optimiser(r.results),
                      r.results["settings"]["data"]["batch_size"], len(r.results["epochs"]),
                      f"{f['train/accuracy']:.4f}", f"{f['test/accuracy']:.4f}", f"{f['train/loss']:.4f}",
-                     f"{f['test/loss']:.4f}", f"{r.results['wall_time_s']:.1f}"])
+                     f"{f['test/loss']:.4f}", f"{r.results['wall_time_s']:.1f}",
+                     "**SYNTHETIC**" if r.results["is_synthetic"] else "**REAL**"])
     return markdown_table(["set", "backend", "network", "optimiser", "batch", "epochs", "train acc", "test acc",
-                           "train loss", "test loss", "wall s"], rows)
+                           "train loss", "test loss", "wall s", "data"], rows)
 
 
 def backend_gaps(runs: Sequence[Lab32Run]) -> dict[str, float]:
