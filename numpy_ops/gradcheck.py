@@ -38,9 +38,18 @@ def rel_error(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.max(np.abs(a - b) / denom)) if a.size else 0.0
 
 
+def scaled_error(a: np.ndarray, b: np.ndarray) -> float:
+    """max |a - b| / max |b|: the error against the size of the gradient ``b`` as a whole. Use it where entries
+    can be near-cancelling sums (pooling windows, a network's first layer): there the elementwise ratio of
+    `rel_error` measures only the central differences' own rounding (~1e-11 absolute)."""
+    a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
+    return float(np.abs(a - b).max() / max(np.abs(b).max(), 1e-300)) if a.size else 0.0
+
+
 def check_op(op: Op, inputs: Sequence[np.ndarray], wrt: Sequence[int] | None = None, seed: int = 0,
-             h: float = 1e-5) -> list[float]:
-    """Relative error of ``op.backward`` against central differences, for each input in ``wrt``.
+             h: float = 1e-5, error: Callable[[np.ndarray, np.ndarray], float] = rel_error) -> list[float]:
+    """``error(analytic, numeric)`` of ``op.backward`` against central differences, for each input in ``wrt``
+    (`rel_error` by default; `scaled_error` for gradients with near-cancelling entries).
 
     Uses the scalar ``L = sum(forward(*inputs) * r)`` with a fixed random ``r``, so every output
     element gets a distinct upstream gradient. Inputs must be float64 and away from kinks."""
@@ -53,4 +62,4 @@ def check_op(op: Op, inputs: Sequence[np.ndarray], wrt: Sequence[int] | None = N
     def scalar() -> float:
         return float(np.sum(op.forward(*inputs)[0] * r))
 
-    return [rel_error(analytic[i], numerical_gradient(scalar, inputs[i], h)) for i in wrt]
+    return [error(analytic[i], numerical_gradient(scalar, inputs[i], h)) for i in wrt]

@@ -9,6 +9,8 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from numpy_ops.gradcheck import check_op, scaled_error
+
 #: Distance from 0 kept by `away_from_kinks`: far wider than any finite-difference step used here (<= 1e-5).
 KINK_MARGIN = 0.1
 
@@ -29,3 +31,10 @@ def assert_gradcheck(fn, inputs, what: str) -> None:
     """``torch.autograd.gradcheck`` in float64; a failure shows gradcheck's own report (numerical vs analytical
     Jacobian) and ``what``."""
     assert torch.autograd.gradcheck(fn, inputs, eps=1e-6, atol=1e-8, rtol=1e-6, raise_exception=True), what
+
+
+def scaled_errors(op, inputs, wrt=None, seed=0) -> list[float]:
+    """Per input of a `numpy_ops` op: max |analytic - central difference| / max |central difference| in float64
+    (`numpy_ops.gradcheck.scaled_error`: a pooling window's or a convolution's gradient can be a near-cancelling
+    sum, whose elementwise relative error is only the differences' rounding)."""
+    return check_op(op, [np.array(a, dtype=np.float64) for a in inputs], wrt, seed, error=scaled_error)

@@ -6,24 +6,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from helpers import scaled_errors
+
 from numpy_ops.conv import Conv2dOp, col2im, conv2d, conv2d_naive_backward, conv2d_naive_forward, im2col
-from numpy_ops.gradcheck import numerical_gradient
-
-def scaled_errors(op, inputs, wrt=None, seed=0):
-    """Per input: max |analytic - central difference| / max |central difference| (float64, h = 1e-5).
-
-    Scaled by the largest gradient, not element by element: a window's gradient can be a near-cancelling sum
-    whose element-wise relative error (`numpy_ops.gradcheck.rel_error`) reflects only the difference's rounding."""
-    inputs = [np.array(a, dtype=np.float64) for a in inputs]
-    out, cache = op.forward(*inputs)
-    r = np.random.default_rng(seed).standard_normal(out.shape)
-    analytic = op.backward(r, cache)
-    result = []
-    for i in (range(len(inputs)) if wrt is None else wrt):
-        numeric = numerical_gradient(lambda: float(np.sum(op.forward(*inputs)[0] * r)), inputs[i])
-        result.append(float(np.abs(analytic[i] - numeric).max() / np.abs(numeric).max()))
-    return result
-
 
 # (N, C, H, W, F, k, stride, padding): odd and even sizes and kernels, stride 1 and 2, padding 0 / 1 / "same"
 CASES = [

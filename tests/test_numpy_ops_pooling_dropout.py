@@ -6,27 +6,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from helpers import scaled_errors
+
 from numpy_ops import spec as S
 from numpy_ops.dropout import DropoutLayer, dropout, dropout_mask
-from numpy_ops.gradcheck import numerical_gradient
 from numpy_ops.network import build
 from numpy_ops.pooling import AvgPool2dOp, MaxPool2dOp, avg_pool2d, max_pool2d
-
-def scaled_errors(op, inputs, wrt=None, seed=0):
-    """Per input: max |analytic - central difference| / max |central difference| (float64, h = 1e-5).
-
-    Scaled by the largest gradient, not element by element: a window's gradient can be a near-cancelling sum
-    whose element-wise relative error (`numpy_ops.gradcheck.rel_error`) reflects only the difference's rounding."""
-    inputs = [np.array(a, dtype=np.float64) for a in inputs]
-    out, cache = op.forward(*inputs)
-    r = np.random.default_rng(seed).standard_normal(out.shape)
-    analytic = op.backward(r, cache)
-    result = []
-    for i in (range(len(inputs)) if wrt is None else wrt):
-        numeric = numerical_gradient(lambda: float(np.sum(op.forward(*inputs)[0] * r)), inputs[i])
-        result.append(float(np.abs(analytic[i] - numeric).max() / np.abs(numeric).max()))
-    return result
-
 
 POOLS = [(2, None, 0), (3, 1, 1), (3, 2, 1), (2, 1, 0)]  # (kernel, stride, padding): overlapping or not
 
