@@ -73,6 +73,9 @@ class FFNNCLI(LightningCLI):
         parser.add_argument("--torch_threads", type=int, default=1,
                             help="torch intra-op threads (0 = torch's default, one per core). These networks are "
                                  "too small to gain from more than one; with more, a busy machine stalls every step.")
+        parser.add_argument("--blas_threads", type=int, default=1,
+                            help="NumPy's BLAS threads (the numpy backend). One suits the MLP labs' tiny products; "
+                                 "a CNN's large ones gain from more (docs/cnn.md).")
         parser.link_arguments("model.dtype", "data.init_args.dtype")
         parser.link_arguments("model.seed", "data.init_args.seed")
         parser.add_lightning_class_args(RunCheckpoint, "checkpoint")
@@ -97,13 +100,15 @@ class FFNNCLI(LightningCLI):
         tests/test_training_equivalence.py then fail."""
 
     def before_instantiate_classes(self) -> None:
-        """Apply ``--torch_threads``; make ``--ckpt_path last`` resume the newest run of this config, in that
+        """Apply ``--torch_threads`` and ``--blas_threads``; make ``--ckpt_path last`` resume the newest run of this config, in that
         run's own directory."""
         config = self.config.get(self.subcommand) if self.subcommand else self.config
         if config is None:
             return
         if config.get("torch_threads"):
             torch.set_num_threads(config["torch_threads"])
+        if config.get("blas_threads"):
+            limit_blas_threads(config["blas_threads"])
         if config.get("ckpt_path") != "last":
             return
         logger = config["trainer"].get("logger")
