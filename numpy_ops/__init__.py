@@ -32,7 +32,7 @@ and container are capitalised (``Layer``, ``Sequential``). Modules, in the order
 
 from . import graph, graph_examples, spec
 from .activations import ACTIVATIONS, Activation, get_activation
-from .gradcheck import check_op, numerical_gradient, rel_error
+from .gradcheck import check_op, numerical_gradient, rel_error, scaled_error
 from .init import INIT_SCHEMES, init_linear, init_weight_and_bias
 from .layers import LinearOp, linear
 from .losses import LOSSES, bce_with_logits, mse, softmax_cross_entropy
@@ -52,7 +52,7 @@ from .train import History, accuracy, fit
 __all__ = [
     "graph", "graph_examples", "spec",
     "ACTIVATIONS", "Activation", "get_activation",
-    "check_op", "numerical_gradient", "rel_error",
+    "check_op", "numerical_gradient", "rel_error", "scaled_error",
     "INIT_SCHEMES", "init_linear", "init_weight_and_bias",
     "LinearOp", "linear",
     "LOSSES", "bce_with_logits", "mse", "softmax_cross_entropy",
