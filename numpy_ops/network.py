@@ -135,9 +135,7 @@ def build(
     input_shape = (input_shape,) if isinstance(input_shape, (int, np.integer)) else tuple(input_shape)
     rng = np.random.default_rng() if rng is None else rng
     params = S.init_all(layers, input_shape, rng, init, dtype, **init_kwargs)
-    # A spec whose layer needs more than an op and parameters (dropout's mask generator) builds its own.
-    return Sequential(*(spec.numpy_layer(p, rng) if hasattr(spec, "numpy_layer") else Layer(spec.op(), p)
-                        for spec, p in zip(layers, params)))
+    return Sequential(*(spec.numpy_layer(p, rng) for spec, p in zip(layers, params)))
 
 
 def mlp(

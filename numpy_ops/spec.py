@@ -53,6 +53,13 @@ class LayerSpec:
     def op(self) -> Op:
         raise NotImplementedError
 
+    def numpy_layer(self, params: dict[str, np.ndarray], rng: np.random.Generator):
+        """This layer in the pure-NumPy network (`numpy_ops.network`): its op and parameters. A layer that needs
+        more (dropout's mask generator, split off ``rng``) overrides this."""
+        from .network import Layer  # network builds from specs, so it imports this module first
+
+        return Layer(self.op(), params)
+
     def to_dict(self) -> dict[str, Any]:
         """The YAML / JSON form: ``{"type": ..., **arguments}``."""
         return {"type": self.type, **{f.name: getattr(self, f.name) for f in fields(self)}}
