@@ -1,7 +1,7 @@
 """lightning-ffnn: hand-written NumPy backprop inside PyTorch Lightning, checked against autograd.
 
 Importing the package itself stays light and imports no torch, so the pure-NumPy labs can use
-`lightning_ffnn.datasets` without pulling PyTorch in. Import the torch-facing pieces from their modules:
+`course.datasets` without pulling PyTorch in. Import the torch-facing pieces from their modules:
 `lightning_ffnn.bridge`, `lightning_ffnn.layers`, `lightning_ffnn.datamodules`, `lightning_ffnn.models`.
 """
 

@@ -8,7 +8,7 @@
   best by ``selection_loss``: `RunCheckpoint`), written atomically; ``--ckpt_path last`` resumes the newest run of
   that config in its own directory;
 * the gradient parity check on ``numpy``-backend runs (``--parity.every_n_steps``, ``--parity.tolerance``);
-* torch on one intra-op thread (``--torch_threads``) and NumPy's BLAS on one (`lightning_ffnn.threads`), set by
+* torch on one intra-op thread (``--torch_threads``) and NumPy's BLAS on one (`course.threads`), set by
   `configure_runtime`, which entry points call (importing a module changes no process-wide setting);
 * no sanity validation, no per-step logging, a progress bar that refreshes rarely: the data sets
   are tiny, so Lightning's per-step costs would otherwise dominate;
@@ -30,7 +30,7 @@ from .datamodules import ArrayDataModule
 from .models import FFNNModule
 from .parity import GradientParityCheck
 from .record import RunRecorder
-from .threads import limit_blas_threads
+from course.threads import limit_blas_threads
 
 RUNS_DIR = "runs"
 
@@ -158,7 +158,7 @@ def run(args: list[str]) -> dict | None:
 
 def configure_runtime() -> None:
     """The process-wide settings of a training entry point (`run`, scripts/train.py, the benchmark, the report):
-    NumPy's BLAS on one thread (`lightning_ffnn.threads`) and Lightning's warnings that a user cannot act on
+    NumPy's BLAS on one thread (`course.threads`) and Lightning's warnings that a user cannot act on
     silenced. Idempotent. Importing the package changes none of this: a program that only imports it keeps its
     own settings."""
     limit_blas_threads()

@@ -76,7 +76,7 @@ class GradientParityCheck(Callback):
         if bad:
             worst = max(bad, key=lambda k: bad[k] if math.isfinite(bad[k]) else math.inf)
             # A user's own op (--model.activation FILE.py:NAME) gets the op checker's diagnosis: which mistake.
-            from .opcheck.training import explain_user_ops
+            from .user_ops import explain_user_ops
 
             why = explain_user_ops(pl_module.net)
             raise GradientParityError(

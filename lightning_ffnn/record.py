@@ -19,10 +19,10 @@ from typing import Any
 import torch
 from lightning.pytorch.callbacks import Callback
 
-from . import plots
+from course import plots
 from .atomic import atomic_write_text
 from .models import FFNNModule
-from .tables import markdown_table
+from course.tables import markdown_table
 from .tasks import DTYPES, metric_name
 
 

@@ -7,7 +7,7 @@ What ``NAME`` may be, in the file:
 * or nothing by that name, but a CS231n-style pair of functions ``NAME_forward`` / ``NAME_backward``.
 
 `load_op` returns a `LoadedOp`, an `Op` that calls the user's code: it can be checked
-(`lightning_ffnn.opcheck`), trained in a network (`numpy_ops.spec.UserActivation`) or bridged to
+(`course.opcheck`), trained in a network (`numpy_ops.spec.UserActivation`) or bridged to
 torch like any op. A file that cannot be used raises `LoadError`, whose message says why.
 The file is executed: load only code you would run.
 """

@@ -12,7 +12,7 @@ Measures, in one run (synthetic random images: speed does not depend on the pixe
    `numpy_ops.conv.Conv2dOp` vs ``torch.nn.functional.conv2d`` + autograd, ms and GFLOPS
    (6 * N*Ho*Wo * F*C*k*k flops: one product forward, two backward), and NumPy's share of the ceiling;
 3. ms per training step of the whole network: a plain torch loop, Lightning with the torch backend, Lightning
-   with the numpy backend (the bridge runs BLAS on 1 thread there, see lightning_ffnn/threads.py).
+   with the numpy backend (the bridge runs BLAS on 1 thread there, see course/threads.py).
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ from threadpoolctl import threadpool_limits
 import lightning as L
 from lightning_ffnn.models import FFNNModule
 from lightning_ffnn.network import build_network
-from lightning_ffnn.threads import limit_blas_threads
+from course.threads import limit_blas_threads
 from numpy_ops.conv import Conv2dOp
 
 BATCH, CLASSES = 100, 10

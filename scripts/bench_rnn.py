@@ -36,7 +36,7 @@ from torch import nn
 
 from lightning_ffnn.datamodules.base import ArrayDataModule
 from lightning_ffnn.models import FFNNModule
-from lightning_ffnn.tables import markdown_table
+from course.tables import markdown_table
 
 T, D, H, C, BATCH, WARMUP = 28, 28, 128, 10, 100, 5
 

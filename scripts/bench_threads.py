@@ -58,7 +58,7 @@ SETTINGS = {
 def child(name: str, steps: int) -> None:
     """Time one setting in this fresh process (thread pools start as a user's would)."""
     backend, limit, torch_threads = SETTINGS[name]
-    import lightning_ffnn.threads as threads
+    import course.threads as threads
 
     if limit:
         threads.limit_blas_threads()  # what the entry points do (lightning_ffnn.cli.configure_runtime)

@@ -13,7 +13,7 @@ See docs/check_op.md.
 
 import sys
 
-from lightning_ffnn.opcheck.cli import main
+from course.opcheck.cli import main
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -37,14 +37,14 @@ def main() -> None:
             print(jacobian.format_lab_nodes(x), end="\n\n")
         print(jacobian.lecture_report())
     if args.draw is not None:
-        from lightning_ffnn.labs.graph_figures import save_figures
+        from course.labs.graph_figures import save_figures
 
         for path in save_figures(args.draw):
             print(f"wrote {path}")
     if args.tensorboard is not None:
         from torch.utils.tensorboard import SummaryWriter
 
-        from lightning_ffnn.labs.graph_figures import log_to_tensorboard
+        from course.labs.graph_figures import log_to_tensorboard
 
         with SummaryWriter(args.tensorboard) as writer:
             tags = log_to_tensorboard(writer)

@@ -128,7 +128,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--overwrite", action="store_true", help="regression: replace existing CSV files")
     args = parser.parse_args(argv)
     if args.what == "regression":
-        from lightning_ffnn.datasets.regression import write_regression_standin
+        from course.datasets.regression import write_regression_standin
 
         out = args.out or REPO / "data" / "regression"
         try:

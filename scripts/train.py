@@ -58,7 +58,7 @@ def lab32(argv: list[str]) -> None:
 def main(argv: list[str]) -> int:
     from lightning_ffnn.callbacks import GradientParityError
     from lightning_ffnn.cli import configure_runtime
-    from lightning_ffnn.datasets.errors import DataError
+    from course.datasets.errors import DataError
     from lightning_ffnn.models import DivergenceError
     from lightning.fabric.utilities.exceptions import MisconfigurationException
 

@@ -250,7 +250,7 @@ def test_importing_the_bridge_changes_no_thread_pool_and_the_entry_points_limit_
     points call) then brings every loaded BLAS, scipy's included, to one thread."""
     code = (
         "import json, numpy, threadpoolctl\n"
-        "from lightning_ffnn.threads import blas_threads, limit_blas_threads\n"
+        "from course.threads import blas_threads, limit_blas_threads\n"
         "before = blas_threads()\n"
         "import lightning_ffnn.bridge\n"
         "numpy.ones((64, 64)) @ numpy.ones((64, 64))\n"

@@ -6,7 +6,7 @@ import sys
 import numpy as np
 import pytest
 
-from lightning_ffnn.labs import classic
+from course.labs import classic
 from numpy_ops import perceptron, polyfit
 
 # ---- perceptron ----
@@ -111,6 +111,6 @@ def test_activation_figure_is_saved(tmp_path):
 
 
 def test_classic_labs_never_import_torch():
-    code = ("import sys, lightning_ffnn.labs.classic, numpy_ops.perceptron, numpy_ops.polyfit, numpy_ops.graph; "
+    code = ("import sys, course.labs.classic, numpy_ops.perceptron, numpy_ops.polyfit, numpy_ops.graph; "
             "assert 'torch' not in sys.modules, 'torch was imported'")
     subprocess.run([sys.executable, "-c", code], check=True)

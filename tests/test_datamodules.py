@@ -24,9 +24,9 @@ from lightning_ffnn.datamodules import (
     SineDataModule,
     XORDataModule,
 )
-from lightning_ffnn.datasets import DataError
-from lightning_ffnn.datasets.idx import FILE_STEMS
-from lightning_ffnn.datasets.ocr import ENV_VAR
+from course.datasets import DataError
+from course.datasets.idx import FILE_STEMS
+from course.datasets.ocr import ENV_VAR
 from numpy_ops.train import batch_order
 
 REAL_OCR = Path(os.environ.get(ENV_VAR) or Path(__file__).resolve().parents[2] / "shared" / "data" / "ocr")

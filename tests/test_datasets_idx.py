@@ -10,8 +10,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from lightning_ffnn.datasets import DataError, load_mnist, read_idx
-from lightning_ffnn.datasets.idx import DEFAULT_DIRS, FILE_STEMS
+from course.datasets import DataError, load_mnist, read_idx
+from course.datasets.idx import DEFAULT_DIRS, FILE_STEMS
 
 REPO = Path(__file__).resolve().parents[1]
 

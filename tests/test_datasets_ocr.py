@@ -11,8 +11,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from lightning_ffnn.datasets import DataError, load_ocr, read_ocr_csv, resolve_ocr_dir
-from lightning_ffnn.datasets import ocr
+from course.datasets import DataError, load_ocr, read_ocr_csv, resolve_ocr_dir
+from course.datasets import ocr
 
 REAL_DIR = Path(os.environ.get(ocr.ENV_VAR) or Path(__file__).resolve().parents[2] / "shared" / "data" / "ocr")
 needs_real = pytest.mark.skipif(not (REAL_DIR / "smallTrain.csv").is_file(),

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 from matplotlib.figure import Figure
 
-from lightning_ffnn.datasets import LETTERS, make_flower, make_sine
-from lightning_ffnn.datasets.plots import ocr_samples_figure, points_2d_figure, scatter_1d_figure
+from course.datasets import LETTERS, make_flower, make_sine
+from course.datasets.plots import ocr_samples_figure, points_2d_figure, scatter_1d_figure
 
 
 def test_ocr_grid_titles_are_the_letters_and_synthetic_is_said(tmp_path):
@@ -34,11 +34,11 @@ def test_scatter_and_points_figures(tmp_path):
 
 
 def test_datasets_package_never_imports_torch_or_lightning():
-    """The pure-NumPy labs import lightning_ffnn.datasets: it must not pull PyTorch in."""
+    """The pure-NumPy labs import course.datasets: it must not pull PyTorch in."""
     import subprocess
     import sys
 
-    code = ("import sys, lightning_ffnn.datasets, lightning_ffnn.datasets.plots, lightning_ffnn.datasets.synthetic_ocr;"
+    code = ("import sys, course.datasets, course.datasets.plots, course.datasets.synthetic_ocr;"
             "bad = [m for m in ('torch', 'lightning') if m in sys.modules]; assert not bad, bad")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from lightning_ffnn.datasets import (
+from course.datasets import (
     DataError,
     lab_splits,
     load_regression,

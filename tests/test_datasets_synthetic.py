@@ -7,8 +7,8 @@ import time
 import numpy as np
 import pytest
 
-from lightning_ffnn.datasets import LETTERS, SIZES, read_ocr_csv
-from lightning_ffnn.datasets.synthetic_ocr import glyph_table, make_synthetic_ocr, make_synthetic_set, write_ocr_csv
+from course.datasets import LETTERS, SIZES, read_ocr_csv
+from course.datasets.synthetic_ocr import glyph_table, make_synthetic_ocr, make_synthetic_set, write_ocr_csv
 
 
 def test_same_seed_same_set_other_seed_other_set():

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from lightning_ffnn.datasets import make_flower, make_sine, make_xor, sine_function
+from course.datasets import make_flower, make_sine, make_xor, sine_function
 
 
 def test_sine_sizes_range_formula_and_determinism():

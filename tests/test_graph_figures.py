@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from lightning_ffnn.labs import graph_figures as gf
+from course.labs import graph_figures as gf
 from numpy_ops import graph, graph_examples
 
 REPO = Path(__file__).resolve().parents[1]

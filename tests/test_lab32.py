@@ -14,7 +14,7 @@ import pytest
 import yaml
 
 from helpers_training import CONFIGS, QUIET, run_fit, run_main, skip_figures
-from lightning_ffnn.datasets.synthetic_ocr import make_synthetic_ocr, write_ocr_csv
+from course.datasets.synthetic_ocr import make_synthetic_ocr, write_ocr_csv
 from lightning_ffnn.labs import lab32, lab32_search
 
 SIZES = ("small", "medium", "large")

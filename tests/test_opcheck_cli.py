@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from lightning_ffnn.opcheck import LoadError, load_op
-from lightning_ffnn.opcheck.cli import main, parse_shapes
-from lightning_ffnn.opcheck.teacher import grade_directory, guess_reference, to_csv, to_markdown
+from course.opcheck import LoadError, load_op
+from course.opcheck.cli import main, parse_shapes
+from course.opcheck.teacher import grade_directory, guess_reference, to_csv, to_markdown
 
 REPO = Path(__file__).resolve().parents[1]
 

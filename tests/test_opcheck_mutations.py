@@ -8,7 +8,7 @@ at every shape, on a non-contiguous input and with float32 inputs.
 import numpy as np
 import pytest
 
-from lightning_ffnn.opcheck import REFERENCES, check
+from course.opcheck import REFERENCES, check
 from numpy_ops import activations, linear, losses
 
 

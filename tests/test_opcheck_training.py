@@ -12,7 +12,7 @@ from lightning_ffnn.callbacks import GradientParityCheck, GradientParityError
 from lightning_ffnn.datamodules import XORDataModule
 from lightning_ffnn.layers import NumpyUserActivation
 from lightning_ffnn.models import FFNNModule
-from lightning_ffnn.opcheck.training import explain_user_ops
+from lightning_ffnn.user_ops import explain_user_ops
 from numpy_ops import spec as S
 
 SIGMOIDS = """

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from lightning_ffnn.datasets.ocr import load_ocr
+from course.datasets.ocr import load_ocr
 from lightning_ffnn.labs import report
 
 REPO = Path(__file__).resolve().parents[1]
@@ -119,7 +119,7 @@ def test_sine_section_explains_the_report_with_a_table(quick):
 
 
 def test_a_part_can_name_its_function_by_path(tmp_path, monkeypatch):
-    part = report.Part("7", "extra", "An added section", "lightning_ffnn.labs.sections_numpy:classic_activations")
+    part = report.Part("7", "extra", "An added section", "course.labs.sections_numpy:classic_activations")
     monkeypatch.setattr(report, "PARTS", (*report.PARTS, part))
     monkeypatch.setattr(report, "KEYS", (*report.KEYS, "extra"))
     result = report.build_report(report.Options(out_dir=tmp_path, quick=True, only=frozenset({"extra", "xor"})),

@@ -8,10 +8,10 @@ import sys
 import numpy as np
 import pytest
 
-from lightning_ffnn.datasets import DataError, load_mnist
-from lightning_ffnn.labs import runs, scratch
+from course.datasets import DataError, load_mnist
+from course.labs import runs, scratch
 from numpy_ops import OPTIMIZERS, spec
-from lightning_ffnn.threads import limit_blas_threads
+from course.threads import limit_blas_threads
 from numpy_ops.optim import SGD, Adam
 
 limit_blas_threads()  # as the labs' entry points do
@@ -104,7 +104,7 @@ def test_mnist_quick_learns_the_real_digits():
 
 
 def test_scratch_labs_never_import_torch():
-    code = ("import sys; from lightning_ffnn.labs import scratch; "
+    code = ("import sys; from course.labs import scratch; "
             "scratch.run_flower_lab(quick=True, hidden_sizes=(1,)); "
             "scratch.run_sine_as_reported_lab(quick=True, seeds=(0,)); "
             "assert 'torch' not in sys.modules, 'torch was imported'")
@@ -218,14 +218,14 @@ def test_as_reported_lab_explains_the_report(tmp_path):
 
 
 def test_importing_the_labs_leaves_blas_threads_alone():
-    code = ("from lightning_ffnn.threads import blas_threads; import numpy; before = blas_threads(); "
-            "import lightning_ffnn.labs.scratch, lightning_ffnn.labs.classic, lightning_ffnn.labs.report; "
+    code = ("from course.threads import blas_threads; import numpy; before = blas_threads(); "
+            "import course.labs.scratch, course.labs.classic, lightning_ffnn.labs.report; "
             "assert blas_threads() == before, (before, blas_threads())")
     subprocess.run([sys.executable, "-c", code], check=True)
 
 
 def test_each_sine_predictor_keeps_its_own_standardisation():
-    from lightning_ffnn.labs import sine
+    from course.labs import sine
 
     data = scratch.make_sine_as_reported()
     runs_ = runs.with_epochs(scratch.SINE_RUNS[1:], 3)  # raw, x and y, x: the figure of each must use its own

@@ -17,7 +17,7 @@ ALL_CONFIGS = sorted(p.stem for p in CONFIGS.glob("*.yaml"))
 
 def _fake_idx(directory: Path, n_train: int = 64, n_test: int = 16) -> Path:
     """MNIST-shaped IDX files (random pixels), so the mnist / fashion configs run without the 60 000 images."""
-    from lightning_ffnn.datasets.idx import FILE_STEMS
+    from course.datasets.idx import FILE_STEMS
 
     rng = np.random.default_rng(0)
     directory.mkdir(parents=True, exist_ok=True)

@@ -44,7 +44,7 @@ from torch.utils.data import DataLoader, Dataset, Sampler
 
 from numpy_ops.train import batch_order
 
-from .. import plots
+from course import plots
 from ..tasks import DTYPES, DType, Task
 
 Layout = Literal["flat", "image", "rows"]

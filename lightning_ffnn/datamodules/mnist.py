@@ -7,8 +7,8 @@ from typing import Literal
 import numpy as np
 from matplotlib.figure import Figure
 
-from lightning_ffnn.datasets import load_mnist
-from lightning_ffnn.datasets.idx import FASHION_CLASSES, check_mnist_files
+from course.datasets import load_mnist
+from course.datasets.idx import FASHION_CLASSES, check_mnist_files
 
 from ..tasks import DType
 from .base import ArrayDataModule, Layout, _check_choice, check_val_fraction, holdout_split

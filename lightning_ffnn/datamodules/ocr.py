@@ -7,7 +7,7 @@ from typing import Literal
 import numpy as np
 from matplotlib.figure import Figure
 
-from lightning_ffnn.datasets import LETTERS, SIZES, load_ocr, plots
+from course.datasets import LETTERS, SIZES, load_ocr, plots
 
 from ..tasks import DType
 from .base import ArrayDataModule, Layout, _check_choice, check_val_fraction, holdout_split

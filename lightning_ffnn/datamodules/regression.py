@@ -7,8 +7,8 @@ import torch
 from matplotlib.figure import Figure
 from torch import Tensor
 
-from lightning_ffnn import plots as run_plots
-from lightning_ffnn.datasets import Standardiser, lab_splits, load_regression, plots
+from course import plots as run_plots
+from course.datasets import Standardiser, lab_splits, load_regression, plots
 from lightning_ffnn.tasks import DTYPES, DType
 
 from .base import ArrayDataModule, Predict

@@ -6,8 +6,8 @@ import numpy as np
 import torch
 from matplotlib.figure import Figure
 
-from lightning_ffnn import plots as run_plots
-from lightning_ffnn.datasets import make_flower, make_sine, make_xor, plots
+from course import plots as run_plots
+from course.datasets import make_flower, make_sine, make_xor, plots
 from lightning_ffnn.tasks import DTYPES, DType
 
 from .base import ArrayDataModule, Predict

@@ -21,8 +21,8 @@ from matplotlib.figure import Figure
 from numpy_ops import spec as S
 
 from ..network import build_network
-from ..tables import markdown_table
-from .document import Options, Section
+from course.tables import markdown_table
+from course.labs.document import Options, Section
 from .sections_lightning import fit_config
 
 
@@ -149,7 +149,7 @@ def _param_shapes(results: dict[str, Any]) -> list[tuple[int, ...]]:
 def cnn_section(s: Section, opts: Options) -> None:
     """Convolutional networks (see the module docstring)."""
     from ..datamodules import MNISTDataModule, OCRDataModule
-    from ..datasets.errors import DataError
+    from course.datasets.errors import DataError
 
     size = "small" if opts.quick else "large"
     data = ("--data.init_args.data_dir", opts.data_dir) if opts.data_dir else ()

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..tables import markdown_table
+from course.tables import markdown_table
 
 REPO = Path(__file__).resolve().parents[2]
 SIZES = ("small", "medium", "large")

@@ -26,7 +26,7 @@ from numpy_ops import spec as S
 from ..datamodules import OCRDataModule
 from ..datamodules.base import EpochBatchSampler
 from ..network import build_network
-from ..tables import markdown_table
+from course.tables import markdown_table
 
 
 @dataclass(frozen=True)

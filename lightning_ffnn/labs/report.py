@@ -10,7 +10,7 @@ source: **REAL** (files found), **SYNTHETIC** (a stand-in, because the real file
 A lab that raises is reported as FAILED in its section (with the error) and the other labs still run; the report
 lists the failures at the top and `build_report` returns them, so the command can exit non-zero.
 
-The document model (`Options`, `Section`, `Part`, the HTML page) is `lightning_ffnn.labs.document`; the section
+The document model (`Options`, `Section`, `Part`, the HTML page) is `course.labs.document`; the section
 functions are in `sections_lightning` and `sections_numpy`. Adding a section is one `Part` line in `PARTS`: a
 function ``f(s: Section, opts: Options)``, or its ``"module:function"`` path when that module imports this one.
 """
@@ -25,11 +25,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from ..tables import markdown_table
-from ..threads import limit_blas_threads
-from .document import LabFailed, Options, Part, Section, data_label, to_html
+from course.tables import markdown_table
+from course.threads import limit_blas_threads
+from course.labs.document import LabFailed, Options, Part, Section, data_label, to_html
 from .sections_lightning import REPO, fit_config, lab31_jacobian, lab32_ocr, lab33_regression, lightning_toys
-from .sections_numpy import (classic_activations, classic_perceptron, classic_polyfit, scratch_fashion, scratch_flower,
+from course.labs.sections_numpy import (classic_activations, classic_perceptron, classic_polyfit, scratch_fashion, scratch_flower,
                              scratch_mnist, scratch_sine, scratch_xor)
 
 __all__ = ["KEYS", "PARTS", "LabFailed", "Options", "Part", "ReportResult", "Section", "build_report", "data_label",
@@ -40,7 +40,7 @@ __all__ = ["KEYS", "PARTS", "LabFailed", "Options", "Part", "ReportResult", "Sec
 PARTS: tuple[Part, ...] = (
     Part("1", "jacobian", "Lab 3.1: the computational graph and its Jacobian", lab31_jacobian),
     Part("1.1", "graphs", "The graphs drawn: every node's value and gradient",
-         "lightning_ffnn.labs.graph_figures:graph_section"),
+         "course.labs.graph_figures:graph_section"),
     Part("2", "ocr", "Lab 3.2: OCR letters with the torch and NumPy backends", lab32_ocr),
     Part("3", "regression", "Lab 3.3: regression in and out of distribution", lab33_regression),
     Part("4", "scratch", "From-scratch NumPy experiments"),

@@ -25,7 +25,7 @@ from numpy_ops.network import build
 from numpy_ops.optim import Adam
 from numpy_ops.rnn import RNNOp, _df_from_h
 
-from ..tables import markdown_table
+from course.tables import markdown_table
 
 
 # ---- the tiny RNN, three ways ----

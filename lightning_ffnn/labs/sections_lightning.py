@@ -10,8 +10,8 @@ import shlex
 from pathlib import Path
 from typing import Any
 
-from ..tables import markdown_table
-from .document import LabFailed, Options, Section, data_label, skipped_in_quick
+from course.tables import markdown_table
+from course.labs.document import LabFailed, Options, Section, data_label, skipped_in_quick
 
 REPO = Path(__file__).resolve().parents[2]
 CONFIGS = REPO / "configs"

@@ -20,7 +20,7 @@ def _scratch_settings(s: Section, settings: dict[str, Any]) -> None:
     s.settings({k: _plain(runs[0][k]) for k in keys if k not in varying}
                | {k: v for k, v in settings.items() if k not in ("runs", "data")})
     s.table(markdown_table(["run", *varying], [[r["label"], *(_plain(r[k]) for k in varying)] for r in runs], align_numbers=True),
-            "What differs between the runs (`lightning_ffnn.labs.runs.RunConfig`; batch_size 0 = full batch).")
+            "What differs between the runs (`course.labs.runs.RunConfig`; batch_size 0 = full batch).")
 
 
 def _plain(v: Any) -> str:
@@ -70,7 +70,7 @@ def _sine_as_reported(s: Section, opts: Options) -> None:
           "initialisation and the stated lr assume.")
     s.settings({"data": out.settings["data"], "seeds": list(seeds),
                 "epochs": out.settings["runs"][0]["epochs"], "batch_size": 100})
-    s.table(out.tables["as_reported"], "The report's code as it ran (`lightning_ffnn.labs.sine.AsReportedSGD`, "
+    s.table(out.tables["as_reported"], "The report's code as it ran (`course.labs.sine.AsReportedSGD`, "
             "`AsReportedAdam`, `make_sine_as_reported`) against correct gradients, on the report's data.")
     _figures(s, out.figures, {"sine_as_reported_fit": "The report's data: each run's fit (first seed)."})
 

@@ -2,7 +2,7 @@
 
 Each function returns a matplotlib ``Figure`` built without pyplot (no global state, no window), so
 the same object goes to TensorBoard (``add_figure``) and to a PNG (``fig.savefig``). Titles say
-"SYNTHETIC" when the data is. Data figures live in `lightning_ffnn.datasets.plots`.
+"SYNTHETIC" when the data is. Data figures live in `course.datasets.plots`.
 """
 
 from __future__ import annotations

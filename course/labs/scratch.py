@@ -5,8 +5,8 @@ Pure NumPy + matplotlib (no torch): every network is built from a `numpy_ops.spe
 tables, matplotlib Figures built without pyplot, the settings that produced them); with ``out_dir`` it also saves
 the figures as PNG. ``quick=True`` cuts the budget to seconds, for tests. From the repository root::
 
-    python -m lightning_ffnn.labs.scratch reports/scratch            # full budgets
-    python -m lightning_ffnn.labs.scratch reports/scratch --quick    # CI-sized
+    python -m course.labs.scratch reports/scratch            # full budgets
+    python -m course.labs.scratch reports/scratch --quick    # CI-sized
 
 The labs live in `sine`, `xor_flower` and `mnist_mlp`; what they share (`RunConfig`, `RunResult`, `LabResult`,
 `train`) in `runs`. This module gathers them and is the command line.

@@ -3,7 +3,7 @@
 A `Reference` says how to build the `numpy_ops` op, the names of its inputs, and how to draw inputs for
 each `Case` (batch 1, odd sizes, a larger batch, ...). Inputs are float64 and kept away from kinks
 (ReLU's 0), where central differences are meaningless. One input of one case is made non-contiguous by
-the checker itself (`lightning_ffnn.opcheck.checks`), whatever the op.
+the checker itself (`course.opcheck.checks`), whatever the op.
 
 A new op is one `register` call; ops whose module may be absent (convolution, pooling, recurrence,
 written separately) are registered only when they import.

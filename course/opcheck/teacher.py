@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from lightning_ffnn.tables import markdown_table
+from course.tables import markdown_table
 from numpy_ops.user_op import LoadError, discover, load_module, load_op
 
 from .checks import check

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from torch import nn
 
-from ..layers import NumpyUserActivation
-from .checks import check
+from .layers import NumpyUserActivation
+from course.opcheck.checks import check
 
 
 def explain_user_ops(net: nn.Module) -> str:

@@ -1,7 +1,7 @@
 """Check a user's op: its output against a reference, every gradient against central differences and against
 the reference's gradient, the shape and dtype of every gradient, at several input shapes.
 
-`check(op, like=REF)` runs the reference's cases (`lightning_ffnn.opcheck.references`); `check(op,
+`check(op, like=REF)` runs the reference's cases (`course.opcheck.references`); `check(op,
 shapes=[...])` runs the given shapes with central differences only. Both add a case where one input is a
 non-contiguous view and a case with float32 inputs (whose gradients must come back float32; their values
 are compared with the float64 ones at float32's precision). Everything else runs in float64.

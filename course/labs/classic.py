@@ -5,7 +5,7 @@ tables as strings and matplotlib Figures, and, when ``out_dir`` is given, saves 
 there as PNG. Figures are built with ``matplotlib.figure.Figure`` rather than pyplot, so nothing
 depends on a display or on pyplot's global state. From the repository root::
 
-    python -m lightning_ffnn.labs.classic reports/classic     # prints the tables, saves the PNGs
+    python -m course.labs.classic reports/classic     # prints the tables, saves the PNGs
 """
 
 from __future__ import annotations
