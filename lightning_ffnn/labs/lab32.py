@@ -28,7 +28,7 @@ from typing import Any
 
 from course.tables import markdown_table
 
-from ..cli import Setting
+from ..cli import Setting, cli_main, run_results
 
 SIZES = ("small", "medium", "large")
 BACKENDS = ("torch", "numpy")
@@ -60,32 +60,6 @@ def config_path(size: str, settings: str = "selected") -> str:
     return f"configs/{SETTINGS[settings].format(size=size)}.yaml"
 
 
-def lab32_settings(
-    sizes: Sequence[str] = SIZES,
-    backends: Sequence[str] = BACKENDS,
-    settings: str = "selected",
-    data_dir: str | None = None,
-    max_epochs: int | None = None,
-    save_dir: str | Path | None = None,
-    name: str = "lab32",
-    overrides: Mapping[str, Any] | None = None,
-) -> list[tuple[str, str, Setting]]:
-    """(size, backend, `Setting`) of every run of the lab, in the order they run; arguments as `run_lab32`'s."""
-    plan = []
-    for size in sizes:
-        config = config_path(size, settings)
-        for backend in backends:
-            given = {"model.backend": backend, "trainer.logger.init_args.name": f"{name}/{size}_{backend}"}
-            if save_dir is not None:
-                given["trainer.logger.init_args.save_dir"] = str(save_dir)
-            if data_dir:
-                given["data.init_args.data_dir"] = str(data_dir)
-            if max_epochs:
-                given.update({"trainer.max_epochs": max_epochs, "trainer.check_val_every_n_epoch": 1})
-            plan.append((size, backend, Setting(config, {**given, **(overrides or {})})))
-    return plan
-
-
 def run_lab32(
     sizes: Sequence[str] = SIZES,
     backends: Sequence[str] = BACKENDS,
@@ -106,13 +80,20 @@ def run_lab32(
         save_dir, name: runs log to ``<save_dir>/<name>/<size>_<backend>/version_<n>/`` (save_dir default: runs).
         overrides: more settings for every run, by flag name, e.g. ``{"trainer.enable_progress_bar": False}``.
     """
-    from ..cli import cli_main, run_results
-
     out = []
-    for size, backend, setting in lab32_settings(sizes, backends, settings, data_dir, max_epochs, save_dir, name,
-                                                 overrides):
-        log(f"\n=== lab 3.2: OCR {size}, {backend} backend ({setting.config}) ===")
-        out.append(Lab32Run(size, backend, setting.config, setting.command(), run_results(cli_main(setting))))
+    for size in sizes:
+        config = config_path(size, settings)
+        for backend in backends:
+            given = {"model.backend": backend, "trainer.logger.init_args.name": f"{name}/{size}_{backend}"}
+            if save_dir is not None:
+                given["trainer.logger.init_args.save_dir"] = str(save_dir)
+            if data_dir:
+                given["data.init_args.data_dir"] = str(data_dir)
+            if max_epochs:
+                given.update({"trainer.max_epochs": max_epochs, "trainer.check_val_every_n_epoch": 1})
+            setting = Setting(config, {**given, **(overrides or {})})
+            log(f"\n=== lab 3.2: OCR {size}, {backend} backend ({config}) ===")
+            out.append(Lab32Run(size, backend, config, setting.command(), run_results(cli_main(setting))))
     return out
 
 
