@@ -98,3 +98,28 @@ def test_numpy_cnn_is_reproducible_by_seed_and_switches_dropout_with_eval():
     assert not np.array_equal(a(x), a(x))  # training: a new mask each call
     a.eval()
     np.testing.assert_array_equal(a(x), a(x))
+
+
+@pytest.mark.parametrize("memory", ["channels_first", "channels_last"])
+@pytest.mark.parametrize("kind", ["max", "avg"])
+def test_the_fast_pooling_gives_the_textbook_numbers_and_keeps_the_layout(kind, memory):
+    from numpy_ops import pooling_fast
+
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((2, 5, 7, 6)).astype(np.float32)
+    if memory == "channels_last":
+        x = np.ascontiguousarray(x.transpose(0, 2, 3, 1)).transpose(0, 3, 1, 2)
+    name = "MaxPool2dOp" if kind == "max" else "AvgPool2dOp"
+    for k, s, p in [(2, None, 0), (3, 2, 1)]:
+        slow, fast = getattr(pooling_fast.textbook, name)(k, s, p), getattr(pooling_fast, name)(k, s, p)
+        (y1, c1), (y2, c2) = slow.forward(x), fast.forward(x)
+        dout = rng.standard_normal(y1.shape).astype(np.float32)
+        if memory == "channels_last":
+            dout = np.ascontiguousarray(dout.transpose(0, 2, 3, 1)).transpose(0, 3, 1, 2)
+        (g1,), (g2,) = slow.backward(dout, c1), fast.backward(dout, c2)
+        np.testing.assert_array_equal(y1, y2)
+        np.testing.assert_array_equal(g1, g2)
+        assert repr(slow) == repr(fast)
+        if memory == "channels_last" and p == 0:  # (padding copies into a new, channels-first array)
+            # channels next to each other in memory: the fast forms keep a conv's layout
+            assert y2.strides[1] == g2.strides[1] == x.itemsize, (y2.strides, g2.strides)
