@@ -1,6 +1,7 @@
 """Every op of the table (`op_table.OPS`), three ways, in float64: central differences on the NumPy op alone,
-``torch.autograd.gradcheck`` through the bridge (contiguous and strided inputs), and the native twin with the same inputs (output and every
-gradient, float64 and float32). Framework behaviour (the bridge's boundary, modules, training) is tested apart."""
+``torch.autograd.gradcheck`` through the bridge (contiguous and strided inputs), and the native twin with the
+same inputs (output and every gradient, float64 and float32). Framework behaviour (the bridge's boundary,
+modules, training) is tested apart."""
 
 from __future__ import annotations
 
