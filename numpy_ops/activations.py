@@ -44,11 +44,14 @@ class Activation(Op):
 
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:
+    """1 / (1 + e^-x) elementwise, for x of any shape and float dtype, with no overflow warning at x = -1000."""
+    # BEGIN SOLUTION sigmoid
     # e^min(x,0) / (1 + e^-|x|) is 1 / (1 + e^-x) for x >= 0 and e^x / (1 + e^x) for x < 0: the two textbook
     # forms, with no exponent ever positive (no overflow). One expression rather than np.where over the two
     # branches, because scripts/bench.py shows it matters: the numpy_ops trainer took 0.285 instead of
     # 0.338 ms a step, the numpy backend 0.909 instead of 0.982 (OCR large, batch 100, float32).
     return np.exp(np.minimum(x, 0)) / (1 + np.exp(-np.abs(x)))
+    # END SOLUTION
 
 
 class Identity(Activation):
@@ -71,28 +74,38 @@ class Sigmoid(Activation):
         return _sigmoid(x)
 
     def local_grad(self, x, y):
+        # BEGIN SOLUTION sigmoid
         return y * (1 - y)
+        # END SOLUTION
 
 
 class Tanh(Activation):
     name = "tanh"
 
     def fn(self, x):
+        # BEGIN SOLUTION tanh
         return np.tanh(x)
+        # END SOLUTION
 
     def local_grad(self, x, y):
+        # BEGIN SOLUTION tanh
         return 1 - y * y
+        # END SOLUTION
 
 
 class ReLU(Activation):
     name = "relu"
 
     def fn(self, x):
+        # BEGIN SOLUTION relu
         return np.maximum(x, 0)
+        # END SOLUTION
 
     def local_grad(self, x, y):
+        # BEGIN SOLUTION relu
         # The derivative at exactly 0 is taken as 0, as torch does.
         return (x > 0).astype(x.dtype)
+        # END SOLUTION
 
 
 class LeakyReLU(Activation):

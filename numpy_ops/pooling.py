@@ -89,6 +89,7 @@ class MaxPool2dOp(_Pool2dOp):
     name = "max_pool2d"
 
     def forward(self, x):
+        # BEGIN SOLUTION max_pool2d
         Ho, Wo = self._out_size(x)
         xp = _padded(x, self.padding, -np.inf)
         out, arg = None, None
@@ -102,14 +103,17 @@ class MaxPool2dOp(_Pool2dOp):
             np.copyto(out, v, where=larger)
             arg[larger] = idx
         return out, (arg, np.empty((0, *xp.shape[1:]), x.dtype))
+        # END SOLUTION
 
     def backward(self, dout, cache):
+        # BEGIN SOLUTION max_pool2d
         arg, holder = cache
         N, Ho, Wo = dout.shape[0], dout.shape[2], dout.shape[3]
         dxp = _zeros_as((N, *holder.shape[1:]), dout)
         for idx, rows, cols in _offsets(self.kernel_size, self.stride, Ho, Wo):
             dxp[:, :, rows, cols] += np.where(arg == idx, dout, 0)
         return (self._crop(dxp),)
+        # END SOLUTION
 
 
 class AvgPool2dOp(_Pool2dOp):
