@@ -11,11 +11,30 @@ Inside a handout: ``python check.py [TASK]``. See docs/course.md.
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
 from pathlib import Path
 
-# Python puts this script's folder first on sys.path, where this file would shadow the `course` package it runs.
-if sys.path and Path(sys.path[0]).resolve() == Path(__file__).resolve().parent:
+_HERE = Path(__file__).resolve().parent
+
+
+def _the_package():
+    """The `course` package, found with this script's folder off sys.path (``python scripts/x.py`` puts scripts/
+    first, where this file's name shadows the package)."""
+    saved = list(sys.path)
+    sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE]
+    try:
+        return importlib.import_module("course")
+    finally:
+        sys.path[:] = saved
+
+
+if __name__ == "course":
+    # A sibling script imported `course` and found this file: it meant the package. Load it and stand aside
+    # (the import system hands over whatever sys.modules holds under the name once this file has run).
+    del sys.modules["course"]
+    sys.modules["course"] = _the_package()
+elif __name__ == "__main__" and sys.path and Path(sys.path[0] or ".").resolve() == _HERE:
     sys.path.pop(0)
 
 

@@ -220,3 +220,13 @@ def test_build_refuses_a_folder_in_use_and_leaves_nothing_half_written(tmp_path)
     bad = subprocess.run([sys.executable, str(ROOT / "scripts" / "course.py"), "build", "lab99", "--out",
                           str(tmp_path / "x")], capture_output=True, text=True)
     assert bad.returncode == 2 and "no lab 'lab99'" in bad.stderr
+
+
+def test_scripts_importing_the_course_package_get_the_package_not_scripts_course_py(tmp_path):
+    """``python scripts/x.py`` puts scripts/ first on sys.path, where scripts/course.py's name shadows `course`."""
+    script = tmp_path / "probe.py"
+    script.write_text("import course.kit.labs, course\nprint(course.__file__)\n")
+    done = subprocess.run([sys.executable, "-c", f"import sys, runpy; sys.path.insert(0, {str(ROOT / 'scripts')!r});"
+                           f"runpy.run_path({str(script)!r})"], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert Path(done.stdout.strip()) == ROOT / "course" / "__init__.py"

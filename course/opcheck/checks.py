@@ -55,6 +55,7 @@ class OpReport:
     output: list[dict] = field(default_factory=list)   # per case: case, rel_error, problems
     results: list[InputResult] = field(default_factory=list)
     error: str | None = None
+    layout: str | None = None   # the weight layout assumed (course.opcheck.layouts), for ops that have layouts
 
     @property
     def passed(self) -> bool:
@@ -90,7 +91,7 @@ class OpReport:
         return [f"{row['input']}: {row['hint']}" for row in self.summary() if row["hint"]]
 
     def to_dict(self) -> dict:
-        return dict(op=self.op, like=self.like, passed=self.passed, error=self.error, output=self.output,
+        return dict(op=self.op, like=self.like, layout=self.layout, passed=self.passed, error=self.error, output=self.output,
                     inputs=self.summary(), cases=[asdict(r) for r in self.results])
 
 

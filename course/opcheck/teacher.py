@@ -18,6 +18,7 @@ from pathlib import Path
 from course.tables import markdown_table
 from numpy_ops.user_op import LoadError, discover, load_module, load_op
 
+from . import layouts
 from .checks import check
 from .references import REFERENCES
 
@@ -42,7 +43,8 @@ def guess_reference(name: str) -> str | None:
     """The reference a name points at: ``"sigmoid"``, ``"ReLU"``, ``"my_tanh"``, ``"affine"`` (CS231n's linear)."""
     key = name.lower().removesuffix("op").strip("_")
     aliases = {"affine": "linear", "fc": "linear", "softmax_loss": "softmax_cross_entropy",
-               "cross_entropy": "softmax_cross_entropy", "mse_loss": "mse"}
+               "cross_entropy": "softmax_cross_entropy", "mse_loss": "mse",
+               "conv": "conv2d", "conv_naive": "conv2d", "max_pool": "max_pool2d", "max_pool_naive": "max_pool2d"}
     key = aliases.get(key, key)
     if key in REFERENCES:
         return key
@@ -66,7 +68,11 @@ def grade_file(path: Path, like: str | None = None, name: str | None = None) -> 
             rows.append(Row(shown, op_name, ref or "", "NO REFERENCE", None,
                             "name the reference with --like (it is not in the op's name)"))
             continue
-        report = check(op, like=ref)
+        op = layouts.with_params(op, ref)
+        reference, layout = layouts.resolve(op, ref)
+        report = check(op, like=reference)
+        if layout is not None and layout.name != "torch":
+            ref = f"{ref} ({layout.name} layout)"
         hint = "; ".join(report.hints()) or (report.error or "")
         if not report.passed and not hint:
             hint = "; ".join(sorted({p for row in report.summary() for p in row["problems"]}))
