@@ -84,29 +84,9 @@ check("sgd")
 # Needs `pip install -e .` in the handout (torch, Lightning).
 
 # %%
-import json
 import os
 
-from lightning_ffnn.cli import run as train
+from lightning_ffnn.labs.notebook import train_and_plot
 
 EPOCHS = int(os.environ.get("KIT_EPOCHS", "60"))
-results = train(["fit", "--config", "configs/ocr_small.yaml", "--model.backend", "numpy",
-                 "--model.init", "uniform", "--trainer.max_epochs", str(EPOCHS), "--seed_everything", "0",
-                 "--parity.every_n_steps", "5", "--trainer.enable_progress_bar", "false",
-                 "--trainer.logger.init_args.save_dir", "runs"])
-with open("lab32_results.json", "w") as f:
-    json.dump(results["final"], f)
-print(results["final"])
-
-# %%
-import matplotlib.pyplot as plt
-
-epochs = [row["epoch"] for row in results["epochs"]]
-fig, axes = plt.subplots(1, 2, figsize=(10, 3.5))
-for key, ax in zip(("loss", "accuracy"), axes):
-    for stage in ("train", "test"):
-        ax.plot(epochs, [row[f"{stage}/{key}"] for row in results["epochs"]], label=stage)
-    ax.set_xlabel("epoch")
-    ax.set_ylabel(key)
-    ax.legend()
-plt.show()
+results = train_and_plot("configs/ocr_small.yaml", EPOCHS, init="uniform", results="lab32_results.json")

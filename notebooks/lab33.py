@@ -42,20 +42,7 @@ check("relu")
 # %%
 import os
 
-import matplotlib.pyplot as plt
-
-from lightning_ffnn.cli import run as train
+from lightning_ffnn.labs.notebook import train_and_plot
 
 EPOCHS = int(os.environ.get("KIT_EPOCHS", "60"))
-results = train(["fit", "--config", "configs/regression.yaml", "--model.backend", "numpy",
-                 "--model.init", "xavier_uniform", "--trainer.max_epochs", str(EPOCHS), "--seed_everything", "0",
-                 "--parity.every_n_steps", "5", "--trainer.enable_progress_bar", "false",
-                 "--trainer.logger.init_args.save_dir", "runs"])
-print(results["final"])
-losses = [k for k in results["epochs"][0] if k.endswith("/loss")]
-for key in losses:
-    plt.plot([row["epoch"] for row in results["epochs"]], [row[key] for row in results["epochs"]], label=key)
-plt.yscale("log")
-plt.xlabel("epoch")
-plt.legend()
-plt.show()
+results = train_and_plot("configs/regression.yaml", EPOCHS, init="xavier_uniform", log_scale=True)

@@ -204,6 +204,9 @@ def test_task_checks_run_each_task_in_its_own_process(kit):
     checks = task_checks(student, "lab32")
     assert [c.task for c in checks] == [t.name for t in get_lab("lab32").tasks]
     assert checks[0].places == ("numpy_ops/layers.py: LinearOp.forward", "numpy_ops/layers.py: LinearOp.backward")
+    assert (checks[0].op, checks[0].kwargs, checks[0].reference) == ("numpy_ops.layers:linear", None, "linear")
+    assert (checks[1].op, checks[1].kwargs) == ("numpy_ops.activations:get_activation", {"name": "sigmoid"})
+    assert checks[3].op is None and checks[3].reference is None   # sgd: a value task, checked by its command
     for folder, status in ((student, "NOT IMPLEMENTED"), (teacher, "PASS")):
         c = task_checks(folder, "lab32")[0]
         done = subprocess.run(c.command, cwd=c.cwd, capture_output=True, text=True, timeout=60)
@@ -230,3 +233,12 @@ def test_scripts_importing_the_course_package_get_the_package_not_scripts_course
                            f"runpy.run_path({str(script)!r})"], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     assert Path(done.stdout.strip()) == ROOT / "course" / "__init__.py"
+
+
+def test_the_checker_needs_numpy_alone(kit):
+    """check.py runs in a process where torch and Lightning cannot be imported."""
+    _, teacher = kit["lab32"]
+    code = ("import sys, runpy; sys.modules.update(torch=None, lightning=None, scipy=None); sys.argv = ['check.py'];"
+            "runpy.run_path('check.py', run_name='__main__')")
+    done = subprocess.run([sys.executable, "-c", code], cwd=teacher, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stdout + done.stderr

@@ -12,7 +12,9 @@ tasks with the command that checks each one::
         result = parse_result(stdout)                                          # {"task", "status", "lines"}
 
 Before running a student's copy, put back pristine copies of `CHECKER_FILES` (from a fresh `build`): they are
-the checker, not the student's work, and a student could have edited them.
+the checker, not the student's work, and a student could have edited them. An op task also names its op
+(``op``, ``kwargs``) and its `course.opcheck` reference, so a grader may instead check that op in its own sandbox
+against the reference, with no code of the handout's checker involved.
 """
 
 from __future__ import annotations
@@ -97,6 +99,9 @@ class TaskCheck:
     places: tuple[str, ...]     # "numpy_ops/layers.py: LinearOp.forward": where the student's code is
     command: tuple[str, ...]    # argv, run in ``cwd``; prints one JSON object (see `parse_result`)
     cwd: Path
+    op: str | None = None       # an op task: "numpy_ops.layers:linear", the op (or factory) in the handout's code
+    kwargs: dict | None = None  # ... called with these to make the op (None: the attribute is the op)
+    reference: str | None = None  # ... and the course.opcheck reference it must equal (its inputs' cases)
 
 
 def task_checks(handout: Path, lab: str, python: str | None = None) -> list[TaskCheck]:
@@ -104,7 +109,9 @@ def task_checks(handout: Path, lab: str, python: str | None = None) -> list[Task
     handout = Path(handout).resolve()
     data = _data(handout, lab)
     return [TaskCheck(t.name, t.title, tuple(data["places"].get(t.name, ())),
-                      (python or sys.executable, "check.py", t.name, "--json"), handout)
+                      (python or sys.executable, "check.py", t.name, "--json"), handout,
+                      getattr(t, "op", None), getattr(t, "kwargs", None), getattr(t, "inputs", None)
+                      if isinstance(getattr(t, "inputs", None), str) else None)
             for t in get_lab(lab).tasks]
 
 

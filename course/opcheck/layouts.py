@@ -92,11 +92,11 @@ def _output_matches(op, ref: Reference, seed: int) -> bool:
     return out.shape == want.shape and hints.rel_error(out, want) <= 1e-7
 
 
-def resolve(op, like: str, layout: str | None = None, seed: int = 0) -> tuple[Reference, Layout | None]:
+def resolve(op, like: str | Reference, layout: str | None = None, seed: int = 0) -> tuple[Reference, Layout | None]:
     """The reference to check ``op`` against, in the layout it uses (told, or the first whose output matches;
-    torch's when none does), and that layout (None for ops without layouts)."""
-    ref = get_reference(like)
-    if like != "linear":
+    torch's when none does), and that layout (None for ops without layouts). ``like``: a reference or its name."""
+    ref = get_reference(like) if isinstance(like, str) else like
+    if ref.name != "linear":
         if layout not in (None, "torch"):
             raise ValueError(f"--layout {layout}: only the linear op has layouts")
         return ref, None
