@@ -109,8 +109,8 @@ def im2col(x: np.ndarray, kernel: tuple[int, int], stride: int, pad: tuple[int, 
     """Receptive fields as rows: (N, C, H, W) -> (N, Ho, Wo, kh, kw, C), a new C-contiguous array.
 
     The rows of ``cols.reshape(N*Ho*Wo, kh*kw*C)`` are the fields; columns run over (u, v, c)."""
-    # BEGIN SOLUTION conv2d
     N, C, H, Wd = x.shape
+    # BEGIN SOLUTION conv2d
     (kh, kw), (ph, pw) = kernel, pad
     xp = np.zeros((N, H + 2 * ph, Wd + 2 * pw, C), dtype=x.dtype)  # channels last, zero border
     xp[:, ph:ph + H, pw:pw + Wd, :] = x.transpose(0, 2, 3, 1)
@@ -124,8 +124,8 @@ def col2im(dcols: np.ndarray, x_shape: tuple[int, ...], stride: int, pad: tuple[
     """The adjoint of `im2col`: (N, Ho, Wo, kh, kw, C) -> (N, C, H, W), summing where fields overlap.
 
     One vectorised add per kernel offset (u, v): all output pixels' contributions to xpad[:, i*s+u, j*s+v]."""
-    # BEGIN SOLUTION conv2d
     N, C, H, Wd = x_shape
+    # BEGIN SOLUTION conv2d
     _, Ho, Wo, kh, kw, _ = dcols.shape
     ph, pw = pad
     dxp = np.zeros((N, H + 2 * ph, Wd + 2 * pw, C), dtype=dcols.dtype)
@@ -140,8 +140,8 @@ class Conv2dOp(Op):
     """``out = conv2d(x, W, b, stride, padding)`` as ``torch.nn.functional.conv2d`` (groups = dilation = 1).
 
     Shapes: ``x`` (N, C, H, W), ``W`` (F, C, kh, kw), ``b`` (F,) or None -> ``out`` (N, F, Ho, Wo).
-    Backward returns dx (N, C, H, W), dW (F, C, kh, kw), db (F,) (None without a bias).
-    Cache: ``cols`` (N, Ho, Wo, kh, kw, C), ``W``, and an empty (0, C, H, W) array that carries x's shape.
+    Backward returns dx (N, C, H, W), dW (F, C, kh, kw), db (F,) (computed with or without a bias: a caller
+    that gave none ignores it). Cache: ``cols`` (N, Ho, Wo, kh, kw, C), ``W``, and x's shape.
     """
 
     name = "conv2d"
@@ -166,13 +166,13 @@ class Conv2dOp(Op):
         out = cols.reshape(N * Ho * Wo, -1) @ Wm.T
         if b is not None:
             out += b
-        return out.reshape(N, Ho, Wo, F).transpose(0, 3, 1, 2), (cols, W, np.empty((0, *x.shape[1:]), x.dtype))
+        return out.reshape(N, Ho, Wo, F).transpose(0, 3, 1, 2), (cols, W, x.shape)
         # END SOLUTION
 
     def backward(self, dout, cache):
-        # BEGIN SOLUTION conv2d
-        cols, W, x_holder = cache
+        cols, W, x_shape = cache
         F, C, kh, kw = W.shape
+        # BEGIN SOLUTION conv2d
         N, Ho, Wo = cols.shape[:3]
         d2 = dout.transpose(0, 2, 3, 1).reshape(N * Ho * Wo, F)  # free when dout is channels-last memory
         cols2 = cols.reshape(N * Ho * Wo, -1)
@@ -180,7 +180,7 @@ class Conv2dOp(Op):
         dW = np.ascontiguousarray((d2.T @ cols2).reshape(F, kh, kw, C).transpose(0, 3, 1, 2))
         dcols = (d2 @ Wm).reshape(cols.shape)
         pad = conv_padding(self.padding, (kh, kw), self.stride)
-        dx = col2im(dcols, (N, *x_holder.shape[1:]), self.stride, pad)
+        dx = col2im(dcols, x_shape, self.stride, pad)
         return dx, dW, d2.sum(axis=0)
         # END SOLUTION
 

@@ -56,3 +56,13 @@ def test_strip_keeps_signature_and_docstring_and_raises_the_todo():
 def test_malformed_regions_are_named_by_line(bad, message):
     with pytest.raises(markers.MarkerError, match=message.replace("(", r"\(")):
         markers.regions(bad, "s.py")
+
+
+def test_a_handout_section_replaces_the_region_instead_of_a_raise():
+    source = ("def fast(x):\n    # BEGIN HIDDEN t\n    return x * 2.0\n    # HANDOUT\n    # return slow(x)\n"
+              "    # END HIDDEN\n")
+    (region,) = markers.regions(source, "s.py")
+    assert region.hidden and region.handout == ("    return slow(x)",)
+    assert markers.solution_lines(source) == ["return x * 2.0"]
+    stripped = markers.strip(source, lambda t, hidden: "TODO")
+    assert "return slow(x)" in stripped and "x * 2.0" not in stripped and "raise" not in stripped

@@ -11,7 +11,9 @@ A solution region is a run of whole lines inside a function body, between two co
 whose task is to be hidden by one ``raise NotImplementedError("TODO ...")`` at the region's indentation;
 the function's signature and docstring stay. ``# BEGIN HIDDEN task`` ... ``# END HIDDEN`` marks code that is not
 where the student writes the task but would give its answer away (a one-page walkthrough of the same network, a
-variant of the same optimizer): it is stripped with the task, and not listed as a place to write. Everything else, the markers of the tasks that stay
+variant of the same optimizer): it is stripped with the task, and not listed as a place to write. A region may end
+with a ``# HANDOUT`` line followed by commented-out code: the handout gets that code instead of the raise (a fast
+form of an op, which training runs, calls the student's textbook form in the handout). Everything else, the markers of the tasks that stay
 included, is left as it is (a marker is a comment: it changes no behaviour).
 """
 
@@ -26,6 +28,7 @@ from dataclasses import dataclass
 
 BEGIN = re.compile(r"^(?P<indent>[ \t]*)# BEGIN (?P<kind>SOLUTION|HIDDEN)(?P<tasks>(?: +[A-Za-z0-9_.]+)*)[ \t]*$")
 END = re.compile(r"^[ \t]*# END (?P<kind>SOLUTION|HIDDEN)[ \t]*$")
+HANDOUT = re.compile(r"^[ \t]*# HANDOUT[ \t]*$")
 #: What every stripped region raises starts with this, so the checker can tell "not started" from a bug.
 TODO_PREFIX = "TODO"
 
@@ -42,6 +45,7 @@ class Region:
     indent: str
     function: str       # the enclosing function, "Class.method" or "function"
     hidden: bool = False  # "# BEGIN HIDDEN": code that gives a task's answer away, not where the student writes it
+    handout: tuple[str, ...] = ()  # the lines after "# HANDOUT", uncommented: what the handout has instead
 
 
 def _functions(tree: ast.AST) -> list[tuple[int, int, str]]:
@@ -107,7 +111,12 @@ def regions(text: str, where: str = "<source>") -> list[Region]:
         inside = [f for f in functions if f[0] < begin and code[-1] <= f[1]]
         if not inside:
             raise MarkerError(f"{where}:{begin}: a solution region must lie inside a function body")
-        out.append(Region(tasks, begin, end, indent, max(inside, key=lambda f: f[0])[2], kind == "HIDDEN"))
+        split = next((n for n in range(begin + 1, end) if HANDOUT.match(lines[n - 1])), end)
+        handout = tuple(re.sub(r"^(\s*)# ?", r"\1", line) for line in lines[split:end - 1])
+        code = [n for n in code if n < split]
+        if not code:
+            raise MarkerError(f"{where}:{begin}: the solution region holds no code before its HANDOUT")
+        out.append(Region(tasks, begin, end, indent, max(inside, key=lambda f: f[0])[2], kind == "HIDDEN", handout))
     return out
 
 
@@ -124,7 +133,10 @@ def strip(text: str, hide: Callable[[str], str | None], where: str = "<source>")
         if not messages:
             continue
         out += lines[last:region.begin - 1]
-        out.append(f"{region.indent}raise NotImplementedError({messages[0]!r})\n")
+        if region.handout:  # a fast form's stand-in: it calls the student's textbook form
+            out += [line + "\n" for line in region.handout]
+        else:
+            out.append(f"{region.indent}raise NotImplementedError({messages[0]!r})\n")
         last = region.end
     out += lines[last:]
     result = "".join(out)
