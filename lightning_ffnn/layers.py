@@ -289,3 +289,5 @@ MODULES[S.RNN] = (_rnn_module(NumpyRNN), _rnn_module(TorchRNN))
 # Convolutional layers live in their own module (layers_cnn) and add their MODULES entries there.
 from .layers_cnn import (NumpyAvgPool2d, NumpyConv2d, NumpyDropout, NumpyMaxPool2d,  # noqa: E402, F401
                          ReplayDropout)
+# So do the gated recurrences (layers_gated).
+from .layers_gated import NumpyGRU, NumpyLSTM, TorchGRU, TorchLSTM  # noqa: E402, F401

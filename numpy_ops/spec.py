@@ -247,6 +247,26 @@ def activation_spec(name: str, **kwargs) -> Activation:
     return Activation(name, kwargs)
 
 
+def recurrent_params(d_in: int, H: int, gates: int, num_layers: int, rng: np.random.Generator, scheme: str,
+                     nonlinearity: str, dtype, **init_kwargs) -> dict[str, np.ndarray]:
+    """The parameters of ``nn.RNN`` (gates = 1), ``nn.GRU`` (3) or ``nn.LSTM`` (4), by their names: per layer ``l``
+    ``weight_ih_l{l}`` (G H, D_l), ``weight_hh_l{l}`` (G H, H), ``bias_ih_l{l}``, ``bias_hh_l{l}`` (G H,).
+    ``torch_default`` is torch's own init for all three: every weight and bias U(-1/sqrt(H), 1/sqrt(H)), drawn
+    in parameter order. Other schemes: each weight as named (gain of ``nonlinearity``), biases zero."""
+    G, params = gates, {}
+    for l in range(num_layers):
+        shapes = {f"weight_ih_l{l}": (G * H, d_in if l == 0 else H), f"weight_hh_l{l}": (G * H, H),
+                  f"bias_ih_l{l}": (G * H,), f"bias_hh_l{l}": (G * H,)}
+        if scheme == "torch_default":
+            bound = 1.0 / math.sqrt(H)
+            params.update({k: rng.uniform(-bound, bound, s).astype(dtype) for k, s in shapes.items()})
+            continue
+        for name in (f"weight_ih_l{l}", f"weight_hh_l{l}"):
+            params[name] = init_weight_and_bias(rng, shapes[name], scheme, nonlinearity, dtype, **init_kwargs)[0]
+        params[f"bias_ih_l{l}"], params[f"bias_hh_l{l}"] = np.zeros(G * H, dtype), np.zeros(G * H, dtype)
+    return params
+
+
 @dataclass(frozen=True)
 class RNN(LayerSpec):
     """A simple recurrent layer (`numpy_ops.rnn`): (T, D) -> every hidden state (T, H) (``output="all"``, a
@@ -275,20 +295,8 @@ class RNN(LayerSpec):
                     **init_kwargs):
         """``torch_default`` is ``nn.RNN``'s own: every weight and bias U(-1/sqrt(H), 1/sqrt(H)), drawn in
         parameter order. Other schemes: each weight as named (gain of this layer's nonlinearity), biases zero."""
-        H, params = self.hidden_size, {}
-        for l in range(self.num_layers):
-            d_in = in_shape[-1] if l == 0 else H
-            shapes = {f"weight_ih_l{l}": (H, d_in), f"weight_hh_l{l}": (H, H), f"bias_ih_l{l}": (H,),
-                      f"bias_hh_l{l}": (H,)}
-            if scheme == "torch_default":
-                bound = 1.0 / math.sqrt(H)
-                params.update({k: rng.uniform(-bound, bound, s).astype(dtype) for k, s in shapes.items()})
-                continue
-            for name in (f"weight_ih_l{l}", f"weight_hh_l{l}"):
-                params[name] = init_weight_and_bias(rng, shapes[name], scheme, self.nonlinearity, dtype,
-                                                    **init_kwargs)[0]
-            params[f"bias_ih_l{l}"], params[f"bias_hh_l{l}"] = np.zeros(H, dtype), np.zeros(H, dtype)
-        return params
+        return recurrent_params(in_shape[-1], self.hidden_size, 1, self.num_layers, rng, scheme, self.nonlinearity,
+                                dtype, **init_kwargs)
 
     def op(self):
         from .rnn import RNNOp
@@ -301,3 +309,5 @@ register(RNN)
 
 # Convolutional layers live in their own module (spec_cnn) and register themselves here.
 from .spec_cnn import AvgPool2d, Conv2d, Dropout, MaxPool2d  # noqa: E402, F401
+# So do the gated recurrences (spec_gated).
+from .spec_gated import GRU, LSTM  # noqa: E402, F401
