@@ -5,7 +5,7 @@ each `Case` (batch 1, odd sizes, a larger batch, ...). Inputs are float64 and ke
 (ReLU's 0), where central differences are meaningless. One input of one case is made non-contiguous by
 the checker itself (`course.opcheck.checks`), whatever the op.
 
-A new op is one `register` call; ops whose module may be absent (convolution, pooling, recurrence,
+A new op is one `register` call; ops whose module may be absent (convolution, pooling, the recurrences,
 written separately) are registered only when they import.
 """
 
@@ -138,6 +138,19 @@ def _rnn_inputs(rng, n, t, d, hidden):
             rng.standard_normal(hidden) * 0.5, rng.standard_normal((n, hidden)) * 0.5)
 
 
+def _gated_inputs(gates, n_states):
+    """x (N, T, D), weight_ih (G H, D), weight_hh (G H, H), bias_ih, bias_hh (G H,), then the states (N, H): the
+    order of nn.LSTM (G = 4, states h0 and c0) and nn.GRU (G = 3, h0)."""
+    def make(rng, n, t, d, hidden):
+        G = gates
+        return (rng.standard_normal((n, t, d)), rng.standard_normal((G * hidden, d)) * 0.5,
+                rng.standard_normal((G * hidden, hidden)) * 0.5, rng.standard_normal(G * hidden) * 0.5,
+                rng.standard_normal(G * hidden) * 0.5, *(rng.standard_normal((n, hidden)) for _ in range(n_states)))
+    return make
+
+
+_RECURRENT_CASES = (Case("batch 1", 1, dict(n=1, t=3, d=4, hidden=5)),
+                    Case("odd sizes", 3, dict(n=3, t=5, d=3, hidden=2)))
 _OPTIONAL = (
     # (reference name, module, factory, its arguments, input names, input maker, cases)
     ("conv2d", "numpy_ops.conv", "conv2d", dict(stride=1, padding=1), ("x", "W", "b"), _conv_inputs,
@@ -146,7 +159,11 @@ _OPTIONAL = (
      (Case("batch 1", 1, dict(n=1, c=2, h=4, w=4)), Case("odd sizes", 3, dict(n=3, c=3, h=6, w=4)))),
     ("rnn", "numpy_ops.rnn", "RNNOp", dict(nonlinearity="tanh"), ("x", "weight_ih", "weight_hh", "bias_ih", "bias_hh",
                                                                "h0"), _rnn_inputs,
-     (Case("batch 1", 1, dict(n=1, t=3, d=4, hidden=5)), Case("odd sizes", 3, dict(n=3, t=5, d=3, hidden=2)))),
+     _RECURRENT_CASES),
+    ("lstm", "numpy_ops.lstm", "LSTMOp", {}, ("x", "weight_ih", "weight_hh", "bias_ih", "bias_hh", "h0", "c0"),
+     _gated_inputs(4, 2), _RECURRENT_CASES),
+    ("gru", "numpy_ops.gru", "GRUOp", {}, ("x", "weight_ih", "weight_hh", "bias_ih", "bias_hh", "h0"),
+     _gated_inputs(3, 1), _RECURRENT_CASES),
 )
 
 
