@@ -196,8 +196,22 @@ def test_spec_shapes_and_parameter_names(kind, G):
         "weight_ih_l0": (G * 5, 3), "weight_hh_l0": (G * 5, 5), "bias_ih_l0": (G * 5,), "bias_hh_l0": (G * 5,),
         "weight_ih_l1": (G * 5, 5), "weight_hh_l1": (G * 5, 5), "bias_ih_l1": (G * 5,), "bias_hh_l1": (G * 5,)}
     assert all(np.abs(v).max() <= 1 / np.sqrt(5) for v in params.values())  # torch's U(-1/sqrt(H), 1/sqrt(H))
-    assert layer.to_dict() == {"type": kind, "hidden_size": 5, "num_layers": 2, "output": "last"}
+    assert layer.to_dict() == {"type": kind, "hidden_size": 5, "num_layers": 2, "output": "last", "gate_bias": 0.0}
     assert S.parse_layer(layer.to_dict()) == layer
+
+
+@pytest.mark.parametrize("kind", ["lstm", "gru"])
+def test_gate_bias_moves_only_the_bias_ih_block_of_the_gate_that_keeps_the_state(kind):
+    """LSTM: the forget gate f (block 1 of i, f, g, o); GRU: the update gate z (block 1 of r, z, n). Same draws."""
+    plain = S.parse_layer({"type": kind, "hidden_size": 3, "num_layers": 2})
+    biased = S.parse_layer({"type": kind, "hidden_size": 3, "num_layers": 2, "gate_bias": 1.5})
+    a, b = (layer.init_params((4, 2), np.random.default_rng(0)) for layer in (plain, biased))
+    for name in a:
+        diff = b[name] - a[name]
+        if name.startswith("bias_ih"):
+            np.testing.assert_allclose(diff[3:6], 1.5, rtol=0, atol=1e-15)
+            diff[3:6] = 0
+        assert not diff.any(), name
 
 
 @pytest.mark.parametrize("kind", ["lstm", "gru"])

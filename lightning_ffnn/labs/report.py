@@ -56,6 +56,7 @@ PARTS: tuple[Part, ...] = (
     Part("6", "toys", "The from-scratch experiments trained with Lightning", lightning_toys),
     Part("7", "cnn", "Convolutional networks: convolution, pooling, dropout", "lightning_ffnn.labs.cnn:cnn_section"),
     Part("8", "rnn", "Recurrent networks: backpropagation through time", "lightning_ffnn.labs.rnn:rnn_section"),
+    Part("9", "gated", "Gated recurrences: LSTM and GRU", "lightning_ffnn.labs.rnn_gated:gated_section"),
 )
 KEYS = tuple(dict.fromkeys(p.key for p in PARTS))
 

@@ -159,11 +159,12 @@ def recall_data(rng: np.random.Generator, n: int, delay: int, K: int = 4) -> tup
 
 
 def delayed_recall(delay: int, hidden: int = 32, steps: int = 600, batch: int = 64, lr: float = 3e-3,
-                   K: int = 4, seed: int = 0, nonlinearity: str = "tanh", cell: str = "rnn") -> dict[str, float]:
-    """Train a recurrent layer (``cell``: the plain ``rnn`` with ``nonlinearity``, or ``lstm``, ``gru``; its last
-    state -> linear) on fresh batches; return test accuracy and final loss."""
+                   K: int = 4, seed: int = 0, nonlinearity: str = "tanh", cell: str = "rnn",
+                   **layer_args) -> dict[str, float]:
+    """Train a recurrent layer (``cell``: the plain ``rnn`` with ``nonlinearity``, or ``lstm``, ``gru`` with their
+    spec's ``layer_args``; its last state -> linear) on fresh batches; return test accuracy and final loss."""
     rng = np.random.default_rng(seed)
-    layer = {"type": cell, "hidden_size": hidden, "output": "last"}
+    layer = {"type": cell, "hidden_size": hidden, "output": "last", **layer_args}
     if cell == "rnn":
         layer["nonlinearity"] = nonlinearity
     net = build([layer, {"type": "linear", "out_features": K}], (delay + 1, K + 1), rng)
