@@ -3,7 +3,7 @@
 Each twin *is* ``nn.LSTM`` / ``nn.GRU`` (``batch_first=True``) returning what the spec asks for: every hidden state
 (N, T, H) (``output="all"``) or the last (N, H) (``"last"``), instead of torch's (output, states) pair. The NumPy-backed
 module subclasses its twin, so parameters, names, state dict and init are torch's, and its forward and backward run
-`numpy_ops.lstm.LSTMOp` / `numpy_ops.gru.GRUOp` through the bridge. Registered in `lightning_ffnn.layers.MODULES`.
+`numpy_ops.lstm.LSTMOp` / `numpy_ops.gru.GRUOp` through the bridge. Their rows: `lightning_ffnn.network.MODULES`.
 """
 
 from __future__ import annotations
@@ -11,12 +11,10 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from numpy_ops import spec as S
 from numpy_ops.gru import GRUOp
 from numpy_ops.lstm import LSTMOp
 
 from .bridge import apply_op
-from .layers import MODULES
 
 
 class _SequenceOutput:
@@ -91,12 +89,3 @@ class NumpyGRU(TorchGRU):
         w = self.weight_ih_l0
         return TorchGRU(self.input_size, self.hidden_size, self.num_layers, self.output, dtype=w.dtype).to(w.device)
 
-
-def _module(cls):
-    return lambda s, shape, dtype: cls(shape[-1], s.hidden_size, s.num_layers, s.output, dtype=dtype)
-
-
-MODULES.update({
-    S.LSTM: (_module(NumpyLSTM), _module(TorchLSTM)),
-    S.GRU: (_module(NumpyGRU), _module(TorchGRU)),
-})

@@ -1,17 +1,41 @@
-"""Layer specs of the gated recurrences: `LSTM` and `GRU` (see `numpy_ops.spec`; the simple `RNN` lives there).
+"""Layer specs of the gated recurrences: `LSTM` and `GRU`, and the parameters every recurrent spec draws
+(`recurrent_params`, the simple `RNN`'s too). `numpy_ops.spec` lists them in `LAYER_TYPES` and re-exports them.
 
-Imported by `numpy_ops.spec`, which re-exports them (``spec.LSTM``) after registering them in `LAYER_TYPES`.
 YAML: ``{type: lstm, hidden_size: 128, num_layers: 1, output: last, gate_bias: 0.0}`` (``gru`` alike).
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import ClassVar
 
 import numpy as np
 
-from .spec import LayerSpec, _positive, recurrent_params, register
+from .gru import GRUOp
+from .init import init_weight_and_bias
+from .lstm import LSTMOp
+from .spec_base import LayerSpec, check_positive
+
+
+def recurrent_params(d_in: int, H: int, gates: int, num_layers: int, rng: np.random.Generator, scheme: str,
+                     nonlinearity: str, dtype, **init_kwargs) -> dict[str, np.ndarray]:
+    """The parameters of ``nn.RNN`` (gates = 1), ``nn.GRU`` (3) or ``nn.LSTM`` (4), by their names: per layer ``l``
+    ``weight_ih_l{l}`` (G H, D_l), ``weight_hh_l{l}`` (G H, H), ``bias_ih_l{l}``, ``bias_hh_l{l}`` (G H,).
+    ``torch_default`` is torch's own init for all three: every weight and bias U(-1/sqrt(H), 1/sqrt(H)), drawn
+    in parameter order. Other schemes: each weight as named (gain of ``nonlinearity``), biases zero."""
+    G, params = gates, {}
+    for l in range(num_layers):
+        shapes = {f"weight_ih_l{l}": (G * H, d_in if l == 0 else H), f"weight_hh_l{l}": (G * H, H),
+                  f"bias_ih_l{l}": (G * H,), f"bias_hh_l{l}": (G * H,)}
+        if scheme == "torch_default":
+            bound = 1.0 / math.sqrt(H)
+            params.update({k: rng.uniform(-bound, bound, s).astype(dtype) for k, s in shapes.items()})
+            continue
+        for name in (f"weight_ih_l{l}", f"weight_hh_l{l}"):
+            params[name] = init_weight_and_bias(rng, shapes[name], scheme, nonlinearity, dtype, **init_kwargs)[0]
+        params[f"bias_ih_l{l}"], params[f"bias_hh_l{l}"] = np.zeros(G * H, dtype), np.zeros(G * H, dtype)
+    return params
 
 
 @dataclass(frozen=True)
@@ -28,9 +52,14 @@ class _GatedRecurrent(LayerSpec):
     #: the gate whose ``bias_ih`` block `gate_bias` is added to (LSTM: the forget gate f; GRU: the update gate z)
     biased_gate: ClassVar[int]
 
+    op_class: ClassVar[type]
+
     def __post_init__(self):
-        _positive(self.type, "hidden_size", self.hidden_size)
-        self.op()  # validates num_layers and output
+        check_positive(self.type, "hidden_size", self.hidden_size)
+        self.op_class(self.num_layers, self.output)  # validates num_layers and output
+        if isinstance(self.gate_bias, bool) or not isinstance(self.gate_bias, (int, float)) \
+                or not math.isfinite(self.gate_bias):
+            raise ValueError(f"{self.type}: gate_bias must be a finite number, got {self.gate_bias!r}")
 
     def output_shape(self, in_shape):
         if len(in_shape) != 2:
@@ -58,11 +87,7 @@ class LSTM(_GatedRecurrent):
     type: ClassVar[str] = "lstm"
     gates: ClassVar[int] = 4
     biased_gate: ClassVar[int] = 1  # f, the forget gate
-
-    def op(self):
-        from .lstm import LSTMOp
-
-        return LSTMOp(self.num_layers, self.output)
+    op_class: ClassVar[type] = LSTMOp
 
 
 @dataclass(frozen=True)
@@ -72,12 +97,4 @@ class GRU(_GatedRecurrent):
     type: ClassVar[str] = "gru"
     gates: ClassVar[int] = 3
     biased_gate: ClassVar[int] = 1  # z, the update gate
-
-    def op(self):
-        from .gru import GRUOp
-
-        return GRUOp(self.num_layers, self.output)
-
-
-for _cls in (LSTM, GRU):
-    register(_cls)
+    op_class: ClassVar[type] = GRUOp

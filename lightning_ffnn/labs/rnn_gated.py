@@ -10,9 +10,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from course.datasets.errors import DataError
 from course.tables import markdown_table
 
+from ..datamodules import MNISTDataModule
 from .rnn import RECALL_DELAYS, char_model_sample, delayed_recall
+from .sections_lightning import fit_config
 
 RECALL_CELLS = ("rnn", "lstm", "gru")
 #: Training steps of the full report's comparison: the simple RNN's 600 (section 8) were not enough for any cell at
@@ -43,9 +46,7 @@ def _run_row(label: str, r: dict) -> list:
 
 
 def gated_section(s, opts) -> None:
-    """The LSTM/GRU part of the report: ``s`` a `lightning_ffnn.labs.report.Section`, ``opts`` its `Options`."""
-    from .report import fit_config
-
+    """The LSTM/GRU part of the report: ``s`` a `course.labs.document.Section`, ``opts`` its `Options`."""
     s.add("Two gated cells with hand-written backward passes: the LSTM (`numpy_ops/lstm.py`: gates i, f, g, o; "
           "c_t = f c_{t-1} + i g, h_t = o tanh(c_t)) and the GRU (`numpy_ops/gru.py`: gates r, z, n; n = tanh(x_n + "
           "r (W_hn h + b_hn)), h_t = (1 - z) n + z h_{t-1}), with `nn.LSTM`'s and `nn.GRU`'s parameters. The cell "
@@ -56,8 +57,9 @@ def gated_section(s, opts) -> None:
                         "symbols; fresh batches of 64, H = 32, Adam lr 3e-3, test set of 2000, pure NumPy")
     s.table(recall_table(recall_comparison(delays, steps), steps),
             "Delayed recall, test accuracy per cell with the same budget (chance: 25%).")
-    epochs = 2 if opts.quick else None
-    runs = {f"char_{c}, numpy": fit_config(opts, f"char_{c}", f"gated/char_{c}", "numpy", epochs)
+    # --quick: two epochs on the Zen of Python (1/16 of the license text), to check the pipeline
+    epochs, extra = (2, ("--data.init_args.source", "zen")) if opts.quick else (None, ())
+    runs = {f"char_{c}, numpy": fit_config(opts, f"char_{c}", f"gated/char_{c}", "numpy", epochs, extra)
             for c in ("lstm", "gru")}
     for label, r in runs.items():
         s.data("real", f"{label}: {r['data_source']}")
@@ -77,10 +79,6 @@ def gated_section(s, opts) -> None:
 
 
 def _mnist_rows(s, opts) -> None:
-    from course.datasets.errors import DataError
-
-    from ..datamodules import MNISTDataModule
-
     try:
         MNISTDataModule(kind="mnist", layout="rows").prepare_data()
     except DataError as exc:
@@ -90,8 +88,6 @@ def _mnist_rows(s, opts) -> None:
         s.add("MNIST by rows with the LSTM: not run in --quick mode (about 10 minutes on 2 busy cores; docs/rnn.md "
               "has the measured run).")
         return
-    from .report import fit_config
-
     r = fit_config(opts, "mnist_lstm", "gated/mnist_lstm", "torch")
     s.data("real", f"mnist_lstm: {r['data_source']}")
     s.table(markdown_table(["epoch", *(str(e["epoch"] + 1) for e in r["epochs"])],
