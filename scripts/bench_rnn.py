@@ -37,6 +37,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from course.threads import limit_blas_threads
 from lightning_ffnn.datamodules.base import ArrayDataModule
 from lightning_ffnn.models import FFNNModule
 from course.tables import markdown_table
@@ -146,6 +147,9 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     if args.threads is not None:
         torch.set_num_threads(args.threads)
+    # NumPy's BLAS on one thread, as the training CLI sets it (`configure_runtime`): left at OpenBLAS's default (one
+    # per core) the LSTM's products ran 15-20x slower here on two shared cores, and that is not what training runs.
+    limit_blas_threads(1)
     steps = 15 if args.quick else args.steps
     if steps <= WARMUP + 2:
         p.error(f"--steps must be more than {WARMUP + 2} (the first {WARMUP} are warm-up)")
