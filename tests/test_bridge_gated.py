@@ -13,7 +13,7 @@ import torch
 from torch import nn
 
 from lightning_ffnn.bridge import apply_op
-from lightning_ffnn.layers import NumpyGRU, NumpyLSTM, TorchGRU, TorchLSTM
+from lightning_ffnn.layers_gated import NumpyGRU, NumpyLSTM, TorchGRU, TorchLSTM
 from lightning_ffnn.network import build_network, native_twin
 
 F64 = torch.float64

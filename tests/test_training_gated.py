@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from helpers_training import epoch_numbers, run_fit, skip_figures
+from helpers_training import assert_backends_agree, skip_figures
 from test_datamodules import _fake_mnist
 
 F64 = ["--model.dtype", "float64", "--trainer.logger.init_args.name", "run", "--trainer.max_epochs", "2"]
@@ -29,12 +29,4 @@ def tiny(config: str, tmp_path) -> list[str]:
 @pytest.mark.parametrize("config", ["char_lstm", "char_gru", "mnist_lstm"])
 def test_both_backends_give_the_same_epochs_in_float64(config, tmp_path, monkeypatch):
     skip_figures(monkeypatch)
-    extra = tiny(config, tmp_path)
-    runs = {b: run_fit(config, tmp_path / b, *F64, *extra, "--model.backend", b, "--parity.every_n_steps", "1")
-            for b in ("numpy", "torch")}
-    a, b = epoch_numbers(runs["numpy"]), epoch_numbers(runs["torch"])
-    assert len(a) == 2 and a[0].keys() == b[0].keys()
-    for ea, eb in zip(a, b):
-        for key in ea:
-            assert abs(ea[key] - eb[key]) <= 1e-9, f"epoch {ea['epoch']} {key}: numpy {ea[key]!r}, torch {eb[key]!r}"
-    assert a[-1]["train/loss"] < a[0]["train/loss"]
+    assert_backends_agree(config, tmp_path, *F64, *tiny(config, tmp_path))
