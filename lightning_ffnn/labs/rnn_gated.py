@@ -13,7 +13,6 @@ from pathlib import Path
 from course.datasets.errors import DataError
 from course.tables import markdown_table
 
-from ..datamodules import MNISTDataModule
 from .rnn import char_model_sample, delayed_recall
 from .sections_lightning import fit_config
 
@@ -88,6 +87,10 @@ def gated_section(s, opts) -> None:
 
 
 def _mnist_rows(s, opts) -> None:
+    # imported here: the datamodules load a second BLAS library, and importing the report must leave BLAS alone
+    # (tests/test_scratch_labs.py)
+    from ..datamodules import MNISTDataModule
+
     try:
         MNISTDataModule(kind="mnist", layout="rows").prepare_data()
     except DataError as exc:
