@@ -23,7 +23,7 @@ def previous(first: np.ndarray, seq: np.ndarray) -> np.ndarray:
     return np.concatenate([first[:, None], seq[:, :-1]], axis=1)
 
 
-class GatedRecurrentOp(Op):
+class _GatedRecurrentOp(Op):
     """The shared part of `LSTMOp` and `GRUOp`; subclasses set ``name``, ``gates`` (G) and ``state_names``."""
 
     gates: int

@@ -26,10 +26,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from .gated import GatedRecurrentOp, previous, sigmoid
+from .gated import _GatedRecurrentOp, previous, sigmoid
 
 
-class GRUOp(GatedRecurrentOp):
+class GRUOp(_GatedRecurrentOp):
     """``forward(x, *params[, h0])`` -> the hidden states of the top layer.
 
     Shapes: ``x`` (N, T, D); ``params`` per layer ``weight_ih`` (3H, D_l), ``weight_hh`` (3H, H), ``bias_ih``,

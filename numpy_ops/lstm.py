@@ -27,10 +27,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from .gated import GatedRecurrentOp, previous, sigmoid
+from .gated import _GatedRecurrentOp, previous, sigmoid
 
 
-class LSTMOp(GatedRecurrentOp):
+class LSTMOp(_GatedRecurrentOp):
     """``forward(x, *params[, h0, c0])`` -> the hidden states of the top layer.
 
     Shapes: ``x`` (N, T, D); ``params`` per layer ``weight_ih`` (4H, D_l), ``weight_hh`` (4H, H), ``bias_ih``,
