@@ -97,7 +97,7 @@ def _mnist_rows(s, opts) -> None:
         s.add(f"MNIST by rows with the LSTM: not run ({str(exc).splitlines()[0]}).")
         return
     if opts.quick:
-        s.add("MNIST by rows with the LSTM: not run in --quick mode (about 10 minutes on 2 busy cores; docs/rnn.md "
+        s.add("MNIST by rows with the LSTM: not run in --quick mode (25 minutes on 2 busy cores; docs/gated.md "
               "has the measured run).")
         return
     r = fit_config(opts, "mnist_lstm", "gated/mnist_lstm", "torch")
