@@ -6,11 +6,12 @@
     PYTHONPATH=. python scripts/bench_rnn.py --threads 1  # torch on one intra-op thread
     PYTHONPATH=. python scripts/bench_rnn.py --cell lstm  # the LSTM (or gru) in place of the simple RNN
 
-The case: tanh RNN (or ``--cell lstm``, ``gru``; H = 128) over 28 steps of 28 pixels, last state -> linear(10), softmax cross-entropy, Adam
-lr 1e-3, float32, batch 100, synthetic data (random pixels and labels: timing needs no real digits). Paths:
+The case: tanh RNN (or ``--cell lstm``, ``gru``; H = 128) over 28 steps of 28 pixels, last state -> linear(10),
+softmax cross-entropy, Adam lr 1e-3, float32, batch 100, synthetic data (random pixels and labels: timing needs no real digits). Paths:
 
-  (a) a plain PyTorch loop: ``nn.RNN(batch_first=True)`` (``nn.LSTM``, ``nn.GRU``) + ``nn.Linear``, tensor slicing, ``torch.optim.Adam``;
-  (b) `FFNNModule` with ``backend="torch"`` (native `TorchRNN`) under a Lightning Trainer (no logger, checkpoint,
+  (a) a plain PyTorch loop: ``nn.RNN(batch_first=True)`` (``nn.LSTM``, ``nn.GRU``) + ``nn.Linear``, tensor slicing,
+      ``torch.optim.Adam``;
+  (b) `SpecNetModule` with ``backend="torch"`` (native `TorchRNN`) under a Lightning Trainer (no logger, checkpoint,
       progress bar or validation: the step itself);
   (c) the same with ``backend="numpy"`` (`NumpyRNN`: `numpy_ops.rnn` through the bridge; `NumpyLSTM`, `NumpyGRU`),
       parity check off.
@@ -39,7 +40,7 @@ from torch import nn
 
 from course.threads import limit_blas_threads
 from lightning_ffnn.datamodules.base import ArrayDataModule
-from lightning_ffnn.models import FFNNModule
+from lightning_ffnn.models import SpecNetModule, data_settings
 from course.tables import markdown_table
 
 T, D, H, C, BATCH, WARMUP = 28, 28, 128, 10, 100, 5
@@ -95,8 +96,9 @@ def plain_torch(steps: int, cell: str = "rnn") -> float:
 
 
 def lightning(backend: str, steps: int, profile: bool = False, cell: str = "rnn") -> tuple[float, str]:
-    model = FFNNModule(backend=backend, layers=[{"type": cell, "hidden_size": H, "output": "last"}],
-                       optimizer="adam", lr=1e-3)
+    data = SyntheticRows(steps * BATCH)
+    model = SpecNetModule(backend=backend, layers=[{"type": cell, "hidden_size": H, "output": "last"}],
+                          optimizer="adam", lr=1e-3, **data_settings(data))
     timer = StepTimer()
     trainer = L.Trainer(max_epochs=1, logger=False, enable_checkpointing=False, enable_progress_bar=False,
                         enable_model_summary=False, num_sanity_val_steps=0, limit_val_batches=0,
@@ -104,7 +106,7 @@ def lightning(backend: str, steps: int, profile: bool = False, cell: str = "rnn"
     prof = cProfile.Profile() if profile else None
     if prof:
         prof.enable()
-    trainer.fit(model, datamodule=SyntheticRows(steps * BATCH))
+    trainer.fit(model, datamodule=data)
     text = ""
     if prof:
         prof.disable()
