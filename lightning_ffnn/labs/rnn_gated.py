@@ -66,7 +66,7 @@ def gated_section(s, opts) -> None:
             "bias of the LSTM's forget gate or the GRU's update gate at the start (torch's init leaves them near 0, "
             "so the state halves every step until training opens the gate).")
     # --quick: two epochs on the Zen of Python (1/16 of the license text), to check the pipeline
-    epochs, extra = (2, ("--data.init_args.source", "zen")) if opts.quick else (None, ())
+    epochs, extra = (2, {"data.init_args.source": "zen"}) if opts.quick else (None, {})
     runs = {f"char_{c}, numpy": fit_config(opts, f"char_{c}", f"gated/char_{c}", "numpy", epochs, extra)
             for c in ("lstm", "gru")}
     for label, r in runs.items():
