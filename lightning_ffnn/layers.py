@@ -17,11 +17,13 @@ NumPy-backed                      native twin
 `layers_cnn.NumpyAvgPool2d`       ``nn.AvgPool2d``
 `layers_cnn.NumpyDropout`         `ReplayDropout` (replays the NumPy mask; ``nn.Dropout`` in a torch-backend net)
 `layers_rnn.NumpyRNN`             `layers_rnn.TorchRNN` (``nn.RNN`` returning all states or the last)
+`layers_gated.NumpyLSTM`          `layers_gated.TorchLSTM` (``nn.LSTM``, likewise)
+`layers_gated.NumpyGRU`           `layers_gated.TorchGRU` (``nn.GRU``, likewise)
 ================================  =====================================
 
 Every NumPy-backed layer module has ``native()``, its twin with the same settings (`native_twin`
 copies the weights). Convolution, pooling and dropout modules are in `layers_cnn`, the recurrent ones in
-`layers_rnn`; `lightning_ffnn.network.MODULES` maps each layer spec to its pair of modules.
+`layers_rnn` and `layers_gated`; `lightning_ffnn.network.MODULES` maps each layer spec to its pair of modules.
 """
 
 from __future__ import annotations

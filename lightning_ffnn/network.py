@@ -21,6 +21,7 @@ from numpy_ops import spec as S
 
 from .layers import NumpyActivation, NumpyFlatten, NumpyLinear, NumpyUserActivation, torch_activation
 from .layers_cnn import NumpyAvgPool2d, NumpyConv2d, NumpyDropout, NumpyMaxPool2d
+from .layers_gated import NumpyGRU, NumpyLSTM, TorchGRU, TorchLSTM
 from .layers_rnn import NumpyRNN, TorchRNN
 
 Backend = Literal["torch", "numpy"]
@@ -47,6 +48,10 @@ def _rnn(cls):
                                        s.truncation, dtype=dtype)
 
 
+def _gated(cls):
+    return lambda s, shape, dtype: cls(shape[-1], s.hidden_size, s.num_layers, s.output, dtype=dtype)
+
+
 def _activation(s, shape, dtype):
     return torch_activation(s.name, **s.kwargs)
 
@@ -70,6 +75,8 @@ MODULES: dict[type[S.LayerSpec], LayerModules] = {
     S.AvgPool2d: LayerModules(lambda s, shape, dtype: NumpyAvgPool2d(s.kernel_size, s.stride, s.padding),
                               lambda s, shape, dtype: nn.AvgPool2d(s.kernel_size, s.stride, s.padding)),
     S.Dropout: LayerModules(lambda s, shape, dtype: NumpyDropout(s.p), lambda s, shape, dtype: nn.Dropout(s.p)),
+    S.LSTM: LayerModules(_gated(NumpyLSTM), _gated(TorchLSTM)),
+    S.GRU: LayerModules(_gated(NumpyGRU), _gated(TorchGRU)),
 }
 
 

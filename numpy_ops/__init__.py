@@ -30,6 +30,7 @@ and container are capitalised (``Layer``, ``Sequential``). Modules, in the order
 * `perceptron`, `polyfit` -- the perceptron rule; polynomial least squares and ridge
 * `rnn`         -- a recurrent layer over a whole sequence, BPTT in one reverse sweep (``nn.RNN``'s names)
 * `bptt`        -- the course's BPTT double sum (the delta_{t,k} table), for teaching
+* `lstm`, `gru` -- the gated recurrences over a whole sequence (``nn.LSTM``'s and ``nn.GRU``'s names and gate order)
 """
 
 from . import graph, graph_examples, spec
@@ -49,6 +50,8 @@ from .pooling import AvgPool2dOp, MaxPool2dOp, avg_pool2d, max_pool2d
 from .dropout import DropoutOp, dropout, dropout_mask
 from .rnn import RNNOp
 from .bptt import BPTTTable, bptt_double_sum
+from .lstm import LSTMOp
+from .gru import GRUOp
 from .train import History, accuracy, fit
 
 __all__ = [
@@ -66,6 +69,6 @@ __all__ = [
     "flatten",
     "Conv2dOp", "conv2d", "AvgPool2dOp", "MaxPool2dOp", "avg_pool2d", "max_pool2d",
     "DropoutLayer", "DropoutOp", "dropout", "dropout_mask",
-    "RNNOp", "BPTTTable", "bptt_double_sum",
+    "RNNOp", "BPTTTable", "bptt_double_sum", "LSTMOp", "GRUOp",
     "History", "accuracy", "fit",
 ]

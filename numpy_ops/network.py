@@ -21,6 +21,8 @@ from .op import Cache, Op
 from .pooling_fast import AvgPool2dOp, MaxPool2dOp
 from .reshape import flatten
 from .rnn import RNNOp
+from .lstm import LSTMOp
+from .gru import GRUOp
 from .user_op import load_op
 
 
@@ -163,6 +165,8 @@ NUMPY_LAYERS: dict[type[S.LayerSpec], Callable[..., Layer]] = {
     S.MaxPool2d: lambda s, params, rng: Layer(MaxPool2dOp(s.kernel_size, s.stride, s.padding)),
     S.AvgPool2d: lambda s, params, rng: Layer(AvgPool2dOp(s.kernel_size, s.stride, s.padding)),
     S.Dropout: lambda s, params, rng: DropoutLayer(s.p, np.random.default_rng(rng.integers(2 ** 63))),
+    S.LSTM: lambda s, params, rng: Layer(LSTMOp(s.num_layers, s.output), params),
+    S.GRU: lambda s, params, rng: Layer(GRUOp(s.num_layers, s.output), params),
 }
 
 

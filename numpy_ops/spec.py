@@ -31,10 +31,11 @@ from .init import init_weight_and_bias
 from .rnn import RNNOp
 from .spec_base import LayerSpec, Shape, check_positive
 from .spec_cnn import AvgPool2d, Conv2d, Dropout, MaxPool2d
+from .spec_gated import GRU, LSTM, recurrent_params
 from .user_op import is_op_path, load_op
 
 __all__ = ["LayerSpec", "Shape", "Linear", "Activation", "Flatten", "UserActivation", "RNN", "Conv2d", "MaxPool2d",
-           "AvgPool2d", "Dropout", "LAYER_TYPES", "parse_layer", "parse", "mlp_spec", "activation_spec", "shapes",
+           "AvgPool2d", "Dropout", "LSTM", "GRU", "LAYER_TYPES", "parse_layer", "parse", "mlp_spec", "activation_spec", "shapes",
            "following_nonlinearity", "init_all"]
 
 
@@ -217,23 +218,11 @@ class RNN(LayerSpec):
                     **init_kwargs):
         """``torch_default`` is ``nn.RNN``'s own: every weight and bias U(-1/sqrt(H), 1/sqrt(H)), drawn in
         parameter order. Other schemes: each weight as named (gain of this layer's nonlinearity), biases zero."""
-        H, params = self.hidden_size, {}
-        for l in range(self.num_layers):
-            d_in = in_shape[-1] if l == 0 else H
-            shapes = {f"weight_ih_l{l}": (H, d_in), f"weight_hh_l{l}": (H, H), f"bias_ih_l{l}": (H,),
-                      f"bias_hh_l{l}": (H,)}
-            if scheme == "torch_default":
-                bound = 1.0 / math.sqrt(H)
-                params.update({k: rng.uniform(-bound, bound, s).astype(dtype) for k, s in shapes.items()})
-                continue
-            for name in (f"weight_ih_l{l}", f"weight_hh_l{l}"):
-                params[name] = init_weight_and_bias(rng, shapes[name], scheme, self.nonlinearity, dtype,
-                                                    **init_kwargs)[0]
-            params[f"bias_ih_l{l}"], params[f"bias_hh_l{l}"] = np.zeros(H, dtype), np.zeros(H, dtype)
-        return params
+        return recurrent_params(in_shape[-1], self.hidden_size, 1, self.num_layers, rng, scheme, self.nonlinearity,
+                                dtype, **init_kwargs)
 
 
 #: ``type`` name -> spec class: every layer type a config may name.
 LAYER_TYPES: dict[str, type[LayerSpec]] = {
-    cls.type: cls for cls in (Linear, Activation, Flatten, RNN, Conv2d, MaxPool2d, AvgPool2d, Dropout)
+    cls.type: cls for cls in (Linear, Activation, Flatten, RNN, Conv2d, MaxPool2d, AvgPool2d, Dropout, LSTM, GRU)
 }

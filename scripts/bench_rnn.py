@@ -1,20 +1,24 @@
-"""Time one training step of an RNN on MNIST rows three ways: plain torch, Lightning torch backend, Lightning numpy.
+"""Time one training step of a recurrent net on MNIST rows three ways: plain torch, Lightning torch and numpy backends.
 
     PYTHONPATH=. python scripts/bench_rnn.py              # 28 steps of 28, batch 100, H = 128, float32, 60 steps a path
     PYTHONPATH=. python scripts/bench_rnn.py --quick      # seconds: 15 steps a path
     PYTHONPATH=. python scripts/bench_rnn.py --profile    # and cProfile of the numpy backend's steps
     PYTHONPATH=. python scripts/bench_rnn.py --threads 1  # torch on one intra-op thread
+    PYTHONPATH=. python scripts/bench_rnn.py --cell lstm  # the LSTM (or gru) in place of the simple RNN
 
-The case: tanh RNN (H = 128) over 28 steps of 28 pixels, last state -> linear(10), softmax cross-entropy, Adam
-lr 1e-3, float32, batch 100, synthetic data (random pixels and labels: timing needs no real digits). Paths:
+The case: tanh RNN (or ``--cell lstm``, ``gru``; H = 128) over 28 steps of 28 pixels, last state -> linear(10),
+softmax cross-entropy, Adam lr 1e-3, float32, batch 100, synthetic data (random pixels and labels: timing needs no real digits). Paths:
 
-  (a) a plain PyTorch loop: ``nn.RNN(batch_first=True)`` + ``nn.Linear``, tensor slicing, ``torch.optim.Adam``;
+  (a) a plain PyTorch loop: ``nn.RNN(batch_first=True)`` (``nn.LSTM``, ``nn.GRU``) + ``nn.Linear``, tensor slicing,
+      ``torch.optim.Adam``;
   (b) `SpecNetModule` with ``backend="torch"`` (native `TorchRNN`) under a Lightning Trainer (no logger, checkpoint,
       progress bar or validation: the step itself);
-  (c) the same with ``backend="numpy"`` (`NumpyRNN`: `numpy_ops.rnn` through the bridge), parity check off.
+  (c) the same with ``backend="numpy"`` (`NumpyRNN`: `numpy_ops.rnn` through the bridge; `NumpyLSTM`, `NumpyGRU`),
+      parity check off.
 
 Each path: median milliseconds per optimizer step, timed between consecutive steps after a few warm-up steps.
-Also the op alone: one forward + backward of `RNNOp` in NumPy against ``nn.RNN`` in torch on the same batch.
+Also the op alone: one forward + backward of `RNNOp` (`LSTMOp`, `GRUOp`) in NumPy against torch's module on the
+same batch.
 """
 
 from __future__ import annotations
@@ -34,11 +38,15 @@ import numpy as np
 import torch
 from torch import nn
 
+from course.threads import limit_blas_threads
 from lightning_ffnn.datamodules.base import ArrayDataModule
 from lightning_ffnn.models import SpecNetModule, data_settings
 from course.tables import markdown_table
 
 T, D, H, C, BATCH, WARMUP = 28, 28, 128, 10, 100, 5
+#: --cell: (torch module, numpy_ops op class) of each recurrent layer type
+CELLS = {"rnn": ("RNN", "numpy_ops.rnn:RNNOp"), "lstm": ("LSTM", "numpy_ops.lstm:LSTMOp"),
+         "gru": ("GRU", "numpy_ops.gru:GRUOp")}
 
 
 class SyntheticRows(ArrayDataModule):
@@ -72,9 +80,9 @@ def per_step_ms(stamps: list[float]) -> float:
     return 1000 * statistics.median(gaps)
 
 
-def plain_torch(steps: int) -> float:
+def plain_torch(steps: int, cell: str = "rnn") -> float:
     torch.manual_seed(0)
-    rnn, head = nn.RNN(D, H, batch_first=True), nn.Linear(H, C)
+    rnn, head = getattr(nn, CELLS[cell][0])(D, H, batch_first=True), nn.Linear(H, C)
     opt = torch.optim.Adam([*rnn.parameters(), *head.parameters()], lr=1e-3)
     X, y = torch.rand(steps * BATCH, T, D), torch.randint(0, C, (steps * BATCH,))
     stamps = []
@@ -87,9 +95,9 @@ def plain_torch(steps: int) -> float:
     return per_step_ms(stamps)
 
 
-def lightning(backend: str, steps: int, profile: bool = False) -> tuple[float, str]:
+def lightning(backend: str, steps: int, profile: bool = False, cell: str = "rnn") -> tuple[float, str]:
     data = SyntheticRows(steps * BATCH)
-    model = SpecNetModule(backend=backend, layers=[{"type": "rnn", "hidden_size": H, "output": "last"}],
+    model = SpecNetModule(backend=backend, layers=[{"type": cell, "hidden_size": H, "output": "last"}],
                           optimizer="adam", lr=1e-3, **data_settings(data))
     timer = StepTimer()
     trainer = L.Trainer(max_epochs=1, logger=False, enable_checkpointing=False, enable_progress_bar=False,
@@ -108,14 +116,15 @@ def lightning(backend: str, steps: int, profile: bool = False) -> tuple[float, s
     return per_step_ms(timer.stamps), text
 
 
-def op_alone(repeats: int) -> tuple[float, float]:
+def op_alone(repeats: int, cell: str = "rnn") -> tuple[float, float]:
     """(numpy ms, torch ms) of one forward + backward of the recurrent layer alone, median of ``repeats``."""
-    from numpy_ops.rnn import RNNOp
+    import importlib
 
-    rnn = nn.RNN(D, H, batch_first=True)
+    module, name = CELLS[cell][1].split(":")
+    rnn = getattr(nn, CELLS[cell][0])(D, H, batch_first=True)
     x = torch.rand(BATCH, T, D)
     params = [p.detach().numpy() for p in rnn._flat_weights]
-    op, xn, dout = RNNOp(), x.numpy(), np.ones((BATCH, T, H), np.float32)
+    op, xn, dout = getattr(importlib.import_module(module), name)(), x.numpy(), np.ones((BATCH, T, H), np.float32)
     times = {"numpy": [], "torch": []}
     for _ in range(repeats):
         t0 = time.perf_counter()
@@ -136,24 +145,29 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--threads", type=int, default=None,
                    help="torch intra-op threads (default: torch's own). On a loaded machine 2 threads made nn.RNN "
                         "several times slower than 1 (measured here); the numpy backend's BLAS uses 1 either way")
+    p.add_argument("--cell", choices=tuple(CELLS), default="rnn", help="the recurrent layer (default rnn)")
     args = p.parse_args(argv)
     if args.threads is not None:
         torch.set_num_threads(args.threads)
+    # NumPy's BLAS on one thread, as the training CLI sets it (`configure_runtime`): left at OpenBLAS's default (one
+    # per core) the LSTM's products ran 15-20x slower here on two shared cores, and that is not what training runs.
+    limit_blas_threads(1)
     steps = 15 if args.quick else args.steps
     if steps <= WARMUP + 2:
         p.error(f"--steps must be more than {WARMUP + 2} (the first {WARMUP} are warm-up)")
     warnings.filterwarnings("ignore")
     L.seed_everything(0, verbose=False)
-    rows = {"(a) plain torch loop, nn.RNN": plain_torch(steps)}
-    rows["(b) Lightning, torch backend"], _ = lightning("torch", steps)
-    rows["(c) Lightning, numpy backend"], profile = lightning("numpy", steps, args.profile)
+    module = f"nn.{CELLS[args.cell][0]}"
+    rows = {f"(a) plain torch loop, {module}": plain_torch(steps, args.cell)}
+    rows["(b) Lightning, torch backend"], _ = lightning("torch", steps, cell=args.cell)
+    rows["(c) Lightning, numpy backend"], profile = lightning("numpy", steps, args.profile, args.cell)
     ratio = rows["(c) Lightning, numpy backend"] / rows["(b) Lightning, torch backend"]
-    print(f"RNN tanh H={H}, {T} steps of {D}, batch {BATCH}, float32, Adam; {steps} steps a path "
+    print(f"{module if args.cell != 'rnn' else 'RNN tanh'} H={H}, {T} steps of {D}, batch {BATCH}, float32, Adam; {steps} steps a path "
           f"(median after {WARMUP} warm-up); torch threads {torch.get_num_threads()}, cpus {os.cpu_count()}\n")
     print(markdown_table(["path", "ms / step"], [[k, f"{v:.2f}"] for k, v in rows.items()], align_numbers=True))
-    n_ms, t_ms = op_alone(max(5, steps // 3))
+    n_ms, t_ms = op_alone(max(5, steps // 3), args.cell)
     print(f"\nnumpy backend / torch backend: {ratio:.2f}x (target: within 2x)")
-    print(f"recurrent layer alone, forward + backward: numpy_ops {n_ms:.2f} ms, nn.RNN {t_ms:.2f} ms")
+    print(f"recurrent layer alone, forward + backward: numpy_ops {n_ms:.2f} ms, {module} {t_ms:.2f} ms")
     if profile:
         print("\ncProfile of the numpy backend run (tottime):\n" + profile)
     return 0

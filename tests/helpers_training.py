@@ -101,3 +101,17 @@ def checkpoint_weights(path: Path) -> dict[str, np.ndarray]:
 def epoch_numbers(results: dict[str, Any]) -> list[dict[str, float]]:
     """The per-epoch metrics of a run, without the learning rate monitor's entry."""
     return [{k: v for k, v in e.items() if k != "lr"} for e in results["epochs"]]
+
+
+def assert_backends_agree(config: str, save_dir: Path, *extra: str, epochs: int = 2, tol: float = 1e-9) -> None:
+    """Train ``config`` with the numpy and the torch backend (gradient parity checked at every step) and require
+    every epoch's every number to agree within ``tol``, and the training loss to go down (not equal by standing
+    still). ``extra`` should make the run float64 and small."""
+    runs = {b: run_fit(config, save_dir / b, *extra, "--model.backend", b, "--parity.every_n_steps", "1")
+            for b in ("numpy", "torch")}
+    a, b = epoch_numbers(runs["numpy"]), epoch_numbers(runs["torch"])
+    assert len(a) == epochs and a[0].keys() == b[0].keys()
+    for ea, eb in zip(a, b):
+        for key in ea:
+            assert abs(ea[key] - eb[key]) <= tol, f"epoch {ea['epoch']} {key}: numpy {ea[key]!r}, torch {eb[key]!r}"
+    assert a[-1]["train/loss"] < a[0]["train/loss"]

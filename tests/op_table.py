@@ -17,7 +17,7 @@ import torch.nn.functional as F
 from helpers import random_away_from_kinks
 
 from lightning_ffnn.layers import torch_activation
-from numpy_ops import activations, conv, layers, losses, pooling, reshape, rnn
+from numpy_ops import activations, conv, gru, layers, losses, lstm, pooling, reshape, rnn
 from numpy_ops.dropout import dropout, dropout_mask
 from numpy_ops.gradcheck import rel_error, scaled_error
 from numpy_ops.op import Op
@@ -56,6 +56,22 @@ def _rnn_twin(x, U, W, b_ih, b_hh, h0):
         h = torch.tanh(x[:, t] @ U.T + b_ih + h @ W.T + b_hh)
         hs.append(h)
     return torch.stack(hs, dim=1)
+
+
+def _torch_recurrent(cls):
+    """torch's own ``cls`` (``nn.LSTM``, ``nn.GRU``) run on the row's tensors as its parameters and states."""
+    def twin(x, w_ih, w_hh, b_ih, b_hh, *states):
+        module = cls(x.shape[2], w_hh.shape[1], batch_first=True, dtype=x.dtype)
+        params = dict(weight_ih_l0=w_ih, weight_hh_l0=w_hh, bias_ih_l0=b_ih, bias_hh_l0=b_hh)
+        hx = tuple(s[None] for s in states) if len(states) > 1 else states[0][None]
+        return torch.func.functional_call(module, params, (x, hx))[0]
+    return twin
+
+
+def _gated_inputs(gates, n_states, N=3, T=5, D=4, H=3):
+    return lambda rng: (rng.standard_normal((N, T, D)), rng.standard_normal((gates * H, D)) * 0.5,
+                        rng.standard_normal((gates * H, H)) * 0.5, rng.standard_normal(gates * H) * 0.5,
+                        rng.standard_normal(gates * H) * 0.5, *(rng.standard_normal((N, H)) for _ in range(n_states)))
 
 
 ACTIVATION_SETTINGS = [("identity", {}), ("sigmoid", {}), ("tanh", {}), ("relu", {}), ("leaky_relu", {}),
@@ -119,4 +135,6 @@ OPS: list[OpCase] = [
            lambda rng: (rng.standard_normal((3, 5, 4)), rng.standard_normal((2, 4)) * 0.5,
                         rng.standard_normal((2, 2)) * 0.5, rng.standard_normal(2) * 0.5,
                         rng.standard_normal(2) * 0.5, rng.standard_normal((3, 2)) * 0.5), _rnn_twin),
+    OpCase("lstm", lstm.LSTMOp(), _gated_inputs(4, 2), _torch_recurrent(torch.nn.LSTM)),
+    OpCase("gru", gru.GRUOp(), _gated_inputs(3, 1), _torch_recurrent(torch.nn.GRU)),
 ]

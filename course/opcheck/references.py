@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from numpy_ops import activations, conv, layers, losses, pooling, rnn
+from numpy_ops import activations, conv, gru, layers, losses, lstm, pooling, rnn
 
 #: Draws one case's inputs: ``make(rng, **sizes) -> tuple of arrays``.
 InputMaker = Callable[..., tuple[np.ndarray, ...]]
@@ -142,7 +142,24 @@ register(Reference("conv2d", lambda: conv.conv2d(stride=1, padding=1), ("x", "W"
                    (Case("batch 1", 1, dict(n=1, c=2, h=5, w=5, f=3, k=3)),
                     Case("odd sizes", 3, dict(n=3, c=1, h=7, w=6, f=2, k=3)))))
 register(Reference("max_pool2d", lambda: pooling.max_pool2d(kernel_size=2), ("x",), _pool_inputs, _POOL_CASES))
+_RECURRENT_CASES = (Case("batch 1", 1, dict(n=1, t=3, d=4, hidden=5)),
+                    Case("odd sizes", 3, dict(n=3, t=5, d=3, hidden=2)))
 register(Reference("rnn", lambda: rnn.RNNOp(nonlinearity="tanh"),
-                   ("x", "weight_ih", "weight_hh", "bias_ih", "bias_hh", "h0"), _rnn_inputs,
-                   (Case("batch 1", 1, dict(n=1, t=3, d=4, hidden=5)),
-                    Case("odd sizes", 3, dict(n=3, t=5, d=3, hidden=2)))))
+                   ("x", "weight_ih", "weight_hh", "bias_ih", "bias_hh", "h0"), _rnn_inputs, _RECURRENT_CASES))
+
+
+def _gated_inputs(gates, n_states):
+    """x (N, T, D), weight_ih (G H, D), weight_hh (G H, H), bias_ih, bias_hh (G H,), then the states (N, H): the
+    order of nn.LSTM (G = 4, states h0 and c0) and nn.GRU (G = 3, h0)."""
+    def make(rng, n, t, d, hidden):
+        G = gates
+        return (rng.standard_normal((n, t, d)), rng.standard_normal((G * hidden, d)) * 0.5,
+                rng.standard_normal((G * hidden, hidden)) * 0.5, rng.standard_normal(G * hidden) * 0.5,
+                rng.standard_normal(G * hidden) * 0.5, *(rng.standard_normal((n, hidden)) for _ in range(n_states)))
+    return make
+
+
+register(Reference("lstm", lambda: lstm.LSTMOp(), ("x", "weight_ih", "weight_hh", "bias_ih", "bias_hh", "h0", "c0"),
+                   _gated_inputs(4, 2), _RECURRENT_CASES))
+register(Reference("gru", lambda: gru.GRUOp(), ("x", "weight_ih", "weight_hh", "bias_ih", "bias_hh", "h0"),
+                   _gated_inputs(3, 1), _RECURRENT_CASES))

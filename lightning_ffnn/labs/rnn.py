@@ -162,11 +162,15 @@ def recall_data(rng: np.random.Generator, n: int, delay: int, K: int = 4) -> tup
 
 
 def delayed_recall(delay: int, hidden: int = 32, steps: int = 600, batch: int = 64, lr: float = 3e-3,
-                   K: int = 4, seed: int = 0, nonlinearity: str = "tanh") -> dict[str, float]:
-    """Train a plain RNN (last state -> linear) on fresh batches; return test accuracy and final loss."""
+                   K: int = 4, seed: int = 0, nonlinearity: str = "tanh", cell: str = "rnn",
+                   **layer_args) -> dict[str, float]:
+    """Train a recurrent layer (``cell``: the plain ``rnn`` with ``nonlinearity``, or ``lstm``, ``gru`` with their
+    spec's ``layer_args``; its last state -> linear) on fresh batches; return test accuracy and final loss."""
     rng = np.random.default_rng(seed)
-    net = build([{"type": "rnn", "hidden_size": hidden, "nonlinearity": nonlinearity, "output": "last"},
-                 {"type": "linear", "out_features": K}], (delay + 1, K + 1), rng)
+    layer = {"type": cell, "hidden_size": hidden, "output": "last", **layer_args}
+    if cell == "rnn":
+        layer["nonlinearity"] = nonlinearity
+    net = build([layer, {"type": "linear", "out_features": K}], (delay + 1, K + 1), rng)
     opt = Adam(net.parameters(), lr=lr)
     for _ in range(steps):
         x, y = recall_data(rng, batch, delay, K)
@@ -176,7 +180,7 @@ def delayed_recall(delay: int, hidden: int = 32, steps: int = 600, batch: int = 
         opt.step(net.gradients())
     x, y = recall_data(np.random.default_rng([seed, 1]), 2000, delay, K)
     logits = net(x)
-    return {"delay": delay, "accuracy": float((logits.argmax(1) == y).mean()),
+    return {"cell": cell, "delay": delay, "accuracy": float((logits.argmax(1) == y).mean()),
             "loss": float(softmax_cross_entropy(logits, y)), "chance": 1.0 / K}
 
 
