@@ -148,8 +148,9 @@ def tasks_of(rows: Sequence[Row]) -> list[str]:
 
 
 def grade_table(rows: Sequence[Row]) -> tuple[list[str], list[list[str]]]:
-    """One line per student, one column per task (the best of its rows), and the total."""
-    tasks = tasks_of(rows)
+    """One line per student, one column per task (the best of its rows), and the total. A row of no task (a
+    file that did not load, with no --like to say what it was for) earns nothing and makes no column."""
+    tasks = [t for t in tasks_of(rows) if t]
     best: dict[str, dict[str, float]] = {}
     for r in rows:
         by_task = best.setdefault(r.student, {})
@@ -171,7 +172,7 @@ def summary(rows: Sequence[Row], isolation: str, top: int = 3) -> str:
         mine = [r for r in rows if r.task == task]
         passed = sum(r.result == PASS for r in mine)
         common = Counter(m for r in mine for m in r.mistakes).most_common(top)
-        lines.append([task or "(none)", str(len(mine)), str(passed),
+        lines.append([task or "(unknown: not loaded)", str(len(mine)), str(passed),
                       "; ".join(f"{_one_line(m, 80)} ({n})" for m, n in common) or "-"])
     results = Counter(r.result for r in rows)
     return "\n".join([
