@@ -105,7 +105,8 @@ def scored(row: Row, task: str, report, weights: Weights, counted: tuple[str, ..
         return row
     checks = {k: v for k, v in checks_of(report).items() if counted is None or k in counted}
     row.result = PASS if checks and all(checks.values()) and (counted is not None or report.passed) else FAIL
-    row.worst = report.worst_rel_error()
+    measured = any(r[k] is not None for r in report.summary() for k in ("rel_numeric", "rel_reference"))
+    row.worst = report.worst_rel_error() if measured else None  # nothing ran: no error to show, not 0
     row.hint = "; ".join(report.hints()) or (report.error or "")
     if row.result == FAIL and not row.hint:
         row.hint = "; ".join(sorted({p for r in report.summary() for p in r["problems"]}))
