@@ -4,6 +4,7 @@
     python scripts/course.py build lab32 --out handouts/lab32              # the student's copy
     python scripts/course.py build lab32 --out teacher/lab32 --solutions   # the same files, answers in
     python scripts/course.py build lab32 --out handouts/lab32 --zip        # also handouts/lab32.zip
+    python scripts/course.py grade submissions/ --lab lab32 --out grades/  # a folder per student, sandboxed
 
 Inside a handout: ``python check.py [TASK]``. See docs/course.md.
 """
@@ -52,7 +53,10 @@ def main(argv: list[str] | None = None) -> int:
     b.add_argument("--out", type=Path, required=True, help="a new (or empty) folder")
     b.add_argument("--solutions", action="store_true", help="the teacher's copy: this lab's answers in")
     b.add_argument("--zip", action="store_true", help="also write OUT.zip, the folder as one archive")
+    _grade_parser(sub)
     args = p.parse_args(argv)
+    if args.command == "grade":
+        return _grade(args)
     if args.command == "list":
         for lab in LABS:
             print(f"{lab.name:8s} {lab.title}  [tasks: {', '.join(t.name for t in lab.tasks)}]")
@@ -69,6 +73,42 @@ def main(argv: list[str] | None = None) -> int:
     print(f"wrote the {kind} of {args.lab} to {out}" + (f" and {out}.zip" if args.zip else ""))
     print(f"in it: cd {out} && python check.py")
     return 0
+
+
+def _grade_parser(sub) -> None:
+    from course.opcheck import teacher
+
+    g = sub.add_parser("grade", help="grade a class's completed handouts, one folder per student",
+                       description="Each student's folder is graded in its own sandboxed process; the verdicts are "
+                                   "computed here (docs/check_op.md, 'For teachers').")
+    g.add_argument("submissions", type=Path, help="a folder holding one folder per student (a completed handout)")
+    g.add_argument("--lab", required=True, help="the lab the handouts are of (course.py list)")
+    g.add_argument("--out", type=Path, help="write grades.csv, rows.csv, grades.md and summary.md here")
+    g.add_argument("--seed", type=int, default=0, help="seed of the hidden cases' inputs (default 0)")
+    teacher.add_arguments(g)
+
+
+def _grade(args) -> int:
+    from course.grading.handouts import handout_submissions, lab_tasks
+    from course.opcheck import teacher
+
+    if not args.submissions.is_dir():
+        print(f"course.py: {args.submissions}: no such directory", file=sys.stderr)
+        return 2
+    try:
+        tasks, other = lab_tasks(args.lab)
+    except KeyError as exc:
+        print(f"course.py: {exc.args[0]}", file=sys.stderr)
+        return 2
+    submissions, refused = handout_submissions(args.submissions, tasks)
+    if not submissions and not refused:
+        print(f"course.py: {args.submissions}: no student folders in it", file=sys.stderr)
+        return 2
+    if other:
+        print(f"course.py: not graded here (no op to check; each handout's check.py checks them): "
+              f"{', '.join(other)}", file=sys.stderr)
+    hide = [args.submissions] + ([args.out] if args.out else [])
+    return teacher.run(args, submissions, hide, prog="course.py", student_column=True, refused=refused)
 
 
 if __name__ == "__main__":

@@ -81,6 +81,8 @@ def hostile_class(out: Path) -> dict[str, tuple[str, str]]:
         "os_exit_at_import.py": ("import os\nos._exit(0)\n" + sigmoid(), "CRASHED"),
         "exit_in_backward.py": (sigmoid(backward_first="import sys; sys.exit(3)"), "CRASHED"),
         "os_exit_in_backward.py": (sigmoid(backward_first="import os; os._exit(0)"), "CRASHED"),
+        "segfaults_in_forward.py": (sigmoid().replace("        s = 1 /", "        __import__('ctypes').string_at(0)\n"
+                                                                "        s = 1 /"), "CRASHED"),
         "hangs_in_backward.py": (sigmoid(backward_first="while True: pass"), "TIMEOUT"),
         "allocates.py": (sigmoid(backward_first="big = np.ones((10**6, 10**6))"), "OUT OF MEMORY"),
         # the kernel exempts root from the process limit: then the forks happen, and die with the child
@@ -160,6 +162,7 @@ def test_a_hostile_class_gets_one_right_row_each(tmp_path, own_tmp, capsys):
     assert "exited with status 0 while importing" in hint["exit_at_import.py"]
     assert "status 3 in Sigmoid.backward" in hint["exit_in_backward.py"]
     assert "no answer within 6 s in Sigmoid.backward" in hint["hangs_in_backward.py"]
+    assert "killed by signal SIGSEGV in Sigmoid.forward" in hint["segfaults_in_forward.py"]
     assert "MemoryError" in hint["allocates.py"] and "changed dout in place" in hint["changes_dout.py"]
     assert "imports numpy_ops (the project's reference ops)" in hint["imports_reference.py"]
     assert "imports course" in hint["patches_checker.py"] and "garbled" in hint["forges_answers.py"]

@@ -56,3 +56,29 @@ def test_a_class_of_handouts_in_one_call(tmp_path):
     header, lines = grade_table(rows)
     assert header == ["student", "linear", "sigmoid", "sigmoid_forward", "total"]
     assert lines == [["alice", "1", "1", "1", "3"], ["bob", "0", "0.5", "1", "1.5"]]
+
+
+def test_course_py_grades_the_kits_handouts(tmp_path):
+    """`scripts/course.py grade` on real handouts: the teacher's copy passes every op task, the untouched
+    handout fails each with its TODO, the value task (sgd) is named as not graded here."""
+    import csv
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from course.kit.build import build
+
+    klass, out = tmp_path / "class", tmp_path / "grades"
+    build("lab32", klass / "alice", solutions=True)
+    build("lab32", klass / "bob")
+    repo = Path(__file__).resolve().parents[1]
+    done = subprocess.run([sys.executable, str(repo / "scripts" / "course.py"), "grade", str(klass), "--lab", "lab32",
+                           "--out", str(out), "--jobs", "2", "--timeout", "60"], capture_output=True, text=True)
+    assert done.returncode == 1, done.stderr
+    assert "not graded here" in done.stderr and "sgd" in done.stderr
+    rows = {(r["student"], r["reference"]): r for r in csv.DictReader((out / "rows.csv").open())}
+    for ref in ("linear", "sigmoid", "softmax_cross_entropy"):
+        assert rows[("alice", ref)]["result"] == "PASS", rows[("alice", ref)]
+        assert rows[("bob", ref)]["result"] == "FAIL" and "TODO" in rows[("bob", ref)]["hint"]
+    grades = (out / "grades.csv").read_text().splitlines()
+    assert grades[0] == "student,linear,sigmoid,softmax_cross_entropy,total" and grades[1].endswith(",3")

@@ -95,6 +95,8 @@ def test_grades_csv_is_one_line_per_student_and_one_column_per_task():
     text = to_grades_csv(rows)
     assert text.splitlines()[2] == "'=bob,0,0,0"  # a name must not start a spreadsheet formula
     assert len(list(csv.DictReader(io.StringIO(to_rows_csv(rows))))) == 3
+    unknown = Row("carol", "carol.py", "", "", "NOT LOADED", None, "SyntaxError", "", 0.0, 1.0, ("NOT LOADED",))
+    assert grade_table([*rows, unknown]) == (header, [*lines, ["carol", "0", "0", "0"]])  # no column named ""
     told = summary(rows, "test isolation")
     assert "2 submissions, 3 rows" in told and "Isolation: test isolation." in told
     assert "| sigmoid | 2 | 1 | TIMEOUT (1) |" in told and "| linear | 1 | 0 | transposed (1) |" in told

@@ -14,6 +14,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
+from course.opcheck.references import REFERENCES
+
 from .grade import Settings, Submission, Task, grade_class
 from .results import NOT_LOADED, Row, scored
 
@@ -54,3 +56,21 @@ def grade_handouts(class_dir: Path, tasks: Sequence[Task], settings: Settings, j
     submissions, refused = handout_submissions(class_dir, tasks)
     rows, isolation = grade_class(submissions, settings, jobs=jobs, hide=(Path(class_dir), *hide), **options)
     return rows + [scored(r, r.task, None, settings.weights) for r in refused], isolation
+
+
+def lab_tasks(lab: str) -> tuple[list[Task], list[str]]:
+    """A course-kit lab's op tasks as grading tasks (each op imported from the student's handout, checked against
+    its reference), and the names of its other tasks, which have no op to check here (an optimizer's steps, an
+    initialiser, a Jacobian: the handout's own check.py checks those)."""
+    from course.kit.labs import get_lab
+    from course.kit.tasks import OpTask
+
+    tasks, other = [], []
+    for t in get_lab(lab).tasks:
+        if not isinstance(t, OpTask):
+            other.append(t.name)
+            continue
+        gradients = tuple(f"d{n}" for n in REFERENCES[t.inputs].input_names)
+        checks = None if t.forward and t.backward else ("forward",) if t.forward else gradients
+        tasks.append(Task(target=t.op, kwargs=t.kwargs, like=t.inputs, title=t.name, checks=checks))
+    return tasks, other

@@ -105,7 +105,8 @@ def scored(row: Row, task: str, report, weights: Weights, counted: tuple[str, ..
         return row
     checks = {k: v for k, v in checks_of(report).items() if counted is None or k in counted}
     row.result = PASS if checks and all(checks.values()) and (counted is not None or report.passed) else FAIL
-    row.worst = report.worst_rel_error()
+    measured = any(r[k] is not None for r in report.summary() for k in ("rel_numeric", "rel_reference"))
+    row.worst = report.worst_rel_error() if measured else None  # nothing ran: no error to show, not 0
     row.hint = "; ".join(report.hints()) or (report.error or "")
     if row.result == FAIL and not row.hint:
         row.hint = "; ".join(sorted({p for r in report.summary() for p in r["problems"]}))
@@ -148,8 +149,9 @@ def tasks_of(rows: Sequence[Row]) -> list[str]:
 
 
 def grade_table(rows: Sequence[Row]) -> tuple[list[str], list[list[str]]]:
-    """One line per student, one column per task (the best of its rows), and the total."""
-    tasks = tasks_of(rows)
+    """One line per student, one column per task (the best of its rows), and the total. A row of no task (a
+    file that did not load, with no --like to say what it was for) earns nothing and makes no column."""
+    tasks = [t for t in tasks_of(rows) if t]
     best: dict[str, dict[str, float]] = {}
     for r in rows:
         by_task = best.setdefault(r.student, {})
@@ -171,7 +173,7 @@ def summary(rows: Sequence[Row], isolation: str, top: int = 3) -> str:
         mine = [r for r in rows if r.task == task]
         passed = sum(r.result == PASS for r in mine)
         common = Counter(m for r in mine for m in r.mistakes).most_common(top)
-        lines.append([task or "(none)", str(len(mine)), str(passed),
+        lines.append([task or "(unknown: not loaded)", str(len(mine)), str(passed),
                       "; ".join(f"{_one_line(m, 80)} ({n})" for m, n in common) or "-"])
     results = Counter(r.result for r in rows)
     return "\n".join([

@@ -19,7 +19,7 @@ import sys
 from pathlib import Path
 
 from course.grading import Limits, Settings, Submission, Task, Weights, grade_class, write_outputs
-from course.grading.results import HEADER, Row, summary, to_markdown, to_rows_csv
+from course.grading.results import HEADER, Row, scored, summary, to_markdown, to_rows_csv
 
 from .references import REFERENCES
 
@@ -97,15 +97,16 @@ def settings_from(args) -> Settings:
 
 
 def run(args, submissions: list[Submission], hide: list[Path], prog: str = "check_op",
-        student_column: bool = False) -> int:
+        student_column: bool = False, refused: list[Row] = ()) -> int:
     """Grade, print the table (stdout) and the summary (stderr), write the files to ``--out``: exit status
-    0 when every row passed, 1 otherwise, 2 for wrong options."""
+    0 when every row passed, 1 otherwise, 2 for wrong options. ``refused``: rows decided before grading."""
     try:
         settings = settings_from(args)
     except ValueError as exc:
         print(f"{prog}: {exc}", file=sys.stderr)
         return 2
     rows, isolation = _grade(submissions, settings, jobs=args.jobs, hide=hide, isolate=not args.no_namespaces)
+    rows += [scored(r, r.task, None, settings.weights) for r in refused]
     if getattr(args, "json", False):
         print(json.dumps([dict(vars(r), worst=_finite(r.worst)) for r in rows], indent=2))
     else:
