@@ -24,6 +24,8 @@ copies the weights). `numpy_module` / `torch_module` build one layer of a networ
 
 from __future__ import annotations
 
+import copy
+
 import torch
 from torch import nn
 
@@ -161,6 +163,11 @@ MODULES = {
 }
 
 
+def native_module(module: nn.Module) -> nn.Module:
+    """A NumPy-backed module's native twin (``module.native()``, fresh weights), or a copy of a native module."""
+    return module.native() if hasattr(module, "native") else copy.deepcopy(module)
+
+
 def _module(spec: S.LayerSpec, in_shape: tuple[int, ...], dtype: torch.dtype, which: int) -> nn.Module:
     if type(spec) not in MODULES:
         raise ValueError(f"no torch module for layer type {spec.type!r}")
@@ -289,3 +296,8 @@ MODULES[S.RNN] = (_rnn_module(NumpyRNN), _rnn_module(TorchRNN))
 # Convolutional layers live in their own module (layers_cnn) and add their MODULES entries there.
 from .layers_cnn import (NumpyAvgPool2d, NumpyConv2d, NumpyDropout, NumpyMaxPool2d,  # noqa: E402, F401
                          ReplayDropout)
+
+# Normalization, embeddings, attention and residual blocks (layers_transformer) add their MODULES entries the same way.
+from .layers_transformer import (NumpyAttention, NumpyBatchNorm1d, NumpyBatchNorm2d,  # noqa: E402, F401
+                                 NumpyEmbedding, NumpyLayerNorm, NumpyPositionEmbedding, NumpyResidual,
+                                 PositionEmbedding, Residual, TorchAttention)

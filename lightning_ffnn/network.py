@@ -9,7 +9,6 @@ same seed gives the same network in NumPy, in bridged layers and in native ones.
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Mapping, Sequence
 from typing import Literal
 
@@ -19,7 +18,7 @@ from torch import nn
 
 from numpy_ops import spec as S
 
-from .layers import numpy_module, torch_module
+from .layers import native_module, numpy_module, torch_module
 
 Backend = Literal["torch", "numpy"]
 
@@ -47,7 +46,7 @@ def build_network(
         module = make(spec, in_shape, dtype)
         with torch.no_grad():
             for name, value in p.items():
-                getattr(module, name).copy_(torch.from_numpy(value))
+                module.get_parameter(name).copy_(torch.from_numpy(value))
         modules.append(module)
     return nn.Sequential(*modules)
 
@@ -70,6 +69,6 @@ def build_mlp(
 
 def native_twin(net: nn.Sequential) -> nn.Sequential:
     """A native-PyTorch copy of a (possibly NumPy-backed) network, with the same weights."""
-    twin = nn.Sequential(*(m.native() if hasattr(m, "native") else copy.deepcopy(m) for m in net))
+    twin = nn.Sequential(*(native_module(m) for m in net))
     twin.load_state_dict(net.state_dict())
     return twin.train(net.training)

@@ -100,7 +100,13 @@ class GradientParityCheck(Callback):
         with torch.no_grad():
             for name, p in named:
                 twin_params[name].copy_(p)
+        # The check's own forward must not move batch norm's running statistics (nor its step count): the run's
+        # numbers stay those of a run without the check.
+        buffers = {name: b.clone() for name, b in net.named_buffers()}
         mine = torch.autograd.grad(pl_module.loss_fn(*per_step_flat(net(x), y)), [p for _, p in named], allow_unused=True)
+        with torch.no_grad():
+            for name, b in net.named_buffers():
+                b.copy_(buffers[name])
         ref = torch.autograd.grad(self._twin_loss(*per_step_flat(twin(x), y)), [twin_params[name] for name, _ in named],
                                   allow_unused=True)
         pairs = [(name, g, r) for (name, _), g, r in zip(named, mine, ref) if g is not None and r is not None]

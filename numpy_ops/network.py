@@ -21,15 +21,20 @@ class Layer:
 
     ``forward(x)`` runs ``op.forward(x, *params)`` and keeps the cache; ``backward(dout)`` runs
     ``op.backward``, adds the parameter gradients into ``grads`` and returns dL/dx. ``training`` is
-    what layers that behave differently in evaluation (dropout) read.
+    what layers that behave differently in evaluation (dropout, batch norm) read. ``buffers``: state that
+    is not learned but travels in the state dict (batch norm's running statistics), by name.
     """
 
     def __init__(self, op: Op, params: Mapping[str, np.ndarray] | None = None):
         self.op = op
         self.params = dict(params or {})
         self.grads = {k: np.zeros_like(v) for k, v in self.params.items()}
+        self.buffers: dict[str, np.ndarray] = {}
         self.training = True
         self._cache: Cache | None = None
+
+    def train(self, mode: bool = True) -> None:
+        self.training = mode
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         out, self._cache = self.op.forward(x, *self.params.values())
@@ -68,7 +73,7 @@ class Sequential:
     def train(self, mode: bool = True) -> Sequential:
         """Training mode (dropout active) or, with ``mode=False``, evaluation mode; as ``nn.Module.train``."""
         for layer in self.layers:
-            layer.training = mode
+            layer.train(mode)
         return self
 
     def eval(self) -> Sequential:
@@ -78,6 +83,11 @@ class Sequential:
         for i, layer in enumerate(self.layers):
             for name, p in layer.params.items():
                 yield f"{i}.{name}", p
+
+    def named_buffers(self) -> Iterator[tuple[str, np.ndarray]]:
+        for i, layer in enumerate(self.layers):
+            for name, b in layer.buffers.items():
+                yield f"{i}.{name}", b
 
     def parameters(self) -> list[np.ndarray]:
         return [p for _, p in self.named_parameters()]
@@ -91,15 +101,15 @@ class Sequential:
             g.fill(0)
 
     def state_dict(self) -> dict[str, np.ndarray]:
-        """Copies of the parameters, keyed like ``nn.Sequential(...).state_dict()``."""
-        return {k: p.copy() for k, p in self.named_parameters()}
+        """Copies of the parameters and buffers, keyed like ``nn.Sequential(...).state_dict()``."""
+        return {k: p.copy() for k, p in (*self.named_parameters(), *self.named_buffers())}
 
     def load_state_dict(self, state: Mapping[str, np.ndarray]) -> None:
-        """Copy parameters in (in place, so optimizers holding them keep working).
+        """Copy parameters and buffers in (in place, so optimizers holding them keep working).
 
         Accepts anything ``np.asarray`` takes, e.g. a CPU torch state dict; keys and shapes must match
         exactly, and nothing is changed unless all of them do."""
-        own = dict(self.named_parameters())
+        own = dict((*self.named_parameters(), *self.named_buffers()))
         missing, unexpected = sorted(set(own) - set(state)), sorted(set(state) - set(own))
         if missing or unexpected:
             raise KeyError(f"state dict mismatch: missing keys {missing}, unexpected keys {unexpected}")

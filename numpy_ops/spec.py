@@ -301,3 +301,7 @@ register(RNN)
 
 # Convolutional layers live in their own module (spec_cnn) and register themselves here.
 from .spec_cnn import AvgPool2d, Conv2d, Dropout, MaxPool2d  # noqa: E402, F401
+
+# Normalization, embeddings, attention and residual blocks (spec_transformer) register themselves the same way.
+from .spec_transformer import (Attention, BatchNorm, Embedding, LayerNorm, PositionEmbedding,  # noqa: E402, F401
+                               Residual)
