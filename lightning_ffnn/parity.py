@@ -71,7 +71,8 @@ class GradientParityCheck(Callback):
         self.last = self.compare(pl_module, x, y)
         if trainer.logger is not None:
             trainer.logger.log_metrics({f"parity/{k}": v for k, v in self.last.items()}, step=trainer.global_step)
-        tol = self.tolerance if self.tolerance is not None else (1e-9 if x.dtype == torch.float64 else 1e-3)
+        dtype = next(pl_module.net.parameters()).dtype  # not x's: a character model is fed integer indices
+        tol = self.tolerance if self.tolerance is not None else (1e-9 if dtype == torch.float64 else 1e-3)
         bad = {k: v for k, v in self.last.items() if k != "max" and not v <= tol}
         if bad:
             worst = max(bad, key=lambda k: bad[k] if math.isfinite(bad[k]) else math.inf)

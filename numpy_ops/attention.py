@@ -23,6 +23,8 @@ own. It must act *before* the softmax (a weight zeroed after it leaves rows that
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from .op import Op
@@ -54,6 +56,7 @@ class AttentionOp(Op):
 
     name = "attention"
     n_inputs = 5
+    softmax_backward = staticmethod(softmax_last_backward)
 
     def __init__(self, num_heads: int = 1, causal: bool = False):
         if isinstance(num_heads, bool) or not isinstance(num_heads, (int, np.integer)) or num_heads < 1:
@@ -85,7 +88,7 @@ class AttentionOp(Op):
     def _scores(self, x, w_in, b_in):
         qkv = x @ w_in.T + b_in
         q, k, v = (self._heads(part) for part in np.split(qkv, 3, axis=-1))
-        s = q @ k.transpose(0, 1, 3, 2) / np.sqrt(q.shape[-1])
+        s = q @ k.transpose(0, 1, 3, 2) / math.sqrt(q.shape[-1])
         if self.causal:
             s = np.where(causal_mask(x.shape[1]), -np.inf, s)
         return q, k, v, softmax_last(s)
@@ -109,7 +112,7 @@ class AttentionOp(Op):
         da = self._heads(dout @ w_out)
         dp = da @ v.transpose(0, 1, 3, 2)
         dv = p.transpose(0, 1, 3, 2) @ da
-        ds = softmax_last_backward(dp, p) / np.sqrt(q.shape[-1])
+        ds = self.softmax_backward(dp, p) / math.sqrt(q.shape[-1])
         dq, dk = ds @ k, ds.transpose(0, 1, 3, 2) @ q
         dqkv = np.concatenate([h.transpose(0, 2, 1, 3).reshape(N, T, D) for h in (dq, dk, dv)], axis=-1)
         dqkv2 = dqkv.reshape(-1, 3 * D)
