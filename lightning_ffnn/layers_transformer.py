@@ -12,7 +12,7 @@ NumPy-backed                      native twin
 `NumpyResidual`                   `Residual` (``x + body(x)``, the body's modules twinned one by one)
 ================================  =====================================
 
-Imported by `lightning_ffnn.layers`, which re-exports them; the `MODULES` entries of their layer specs are added here.
+`lightning_ffnn.network.MODULES` maps each layer spec to its pair of modules.
 """
 
 from __future__ import annotations
@@ -20,14 +20,13 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from numpy_ops import spec as S
 from numpy_ops.attention import AttentionOp
 from numpy_ops.embedding import embedding, position_embedding
 from numpy_ops.norm import BatchNormOp, LayerNormOp
 from numpy_ops.residual import add
 
 from .bridge import apply_op
-from .layers import MODULES, native_module, numpy_module, torch_module
+from .layers import native_module
 
 
 class _NumpyBatchNorm:
@@ -166,38 +165,3 @@ class NumpyResidual(Residual):
 
     def native(self) -> Residual:
         return Residual(nn.Sequential(*(native_module(m) for m in self.body)))
-
-
-def _batch_norm(numpy: bool):
-    def make(s: S.BatchNorm, shape, dtype):
-        cls = ((NumpyBatchNorm1d, nn.BatchNorm1d) if len(shape) == 1 else (NumpyBatchNorm2d, nn.BatchNorm2d))[1 - numpy]
-        return cls(shape[0], s.eps, s.momentum, dtype=dtype)
-    return make
-
-
-def _residual(numpy: bool):
-    def make(s: S.Residual, shape, dtype):
-        build = numpy_module if numpy else torch_module
-        modules = [build(layer, in_shape, dtype) for layer, in_shape in zip(s.layers, S.shapes(s.layers, shape))]
-        return (NumpyResidual if numpy else Residual)(nn.Sequential(*modules))
-    return make
-
-
-def _attention(cls):
-    return lambda s, shape, dtype: cls(shape[-1], s.num_heads, s.causal, dtype=dtype)
-
-
-def _position(cls):
-    return lambda s, shape, dtype: cls(s.max_len or shape[0], shape[-1], dtype=dtype)
-
-
-MODULES.update({
-    S.BatchNorm: (_batch_norm(True), _batch_norm(False)),
-    S.LayerNorm: (lambda s, shape, dtype: NumpyLayerNorm(tuple(shape[-s.ndim:]), s.eps, dtype=dtype),
-                  lambda s, shape, dtype: nn.LayerNorm(tuple(shape[-s.ndim:]), s.eps, dtype=dtype)),
-    S.Embedding: (lambda s, shape, dtype: NumpyEmbedding(s.num_embeddings, s.embedding_dim, dtype=dtype),
-                  lambda s, shape, dtype: nn.Embedding(s.num_embeddings, s.embedding_dim, dtype=dtype)),
-    S.PositionEmbedding: (_position(NumpyPositionEmbedding), _position(PositionEmbedding)),
-    S.Attention: (_attention(NumpyAttention), _attention(TorchAttention)),
-    S.Residual: (_residual(True), _residual(False)),
-})

@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from .network import Layer
 from .op import Op
 
 
@@ -157,31 +156,3 @@ class LayerNormOp(Op):
 
 
 layer_norm = LayerNormOp()
-
-
-class BatchNormLayer(Layer):
-    """Batch norm in the NumPy network (`numpy_ops.network`): parameters ``weight``, ``bias``; buffers
-    ``running_mean``, ``running_var``, ``num_batches_tracked`` (``nn.BatchNorm``'s state dict). Training mode
-    normalises by the batch and updates the running statistics; evaluation mode uses them."""
-
-    def __init__(self, params, momentum: float = 0.1, eps: float = 1e-5):
-        super().__init__(BatchNormOp(True, momentum, eps), params)
-        self.eval_op = BatchNormOp(False, momentum, eps)
-        C, dtype = params["weight"].shape[0], params["weight"].dtype
-        self.buffers = {"running_mean": np.zeros(C, dtype), "running_var": np.ones(C, dtype),
-                        "num_batches_tracked": np.zeros((), np.int64)}
-
-    def forward(self, x: np.ndarray) -> np.ndarray:
-        op = self.op if self.training else self.eval_op
-        if self.training:
-            self.buffers["num_batches_tracked"] += 1
-        out, self._cache = op.forward(x, self.params["weight"], self.params["bias"], self.buffers["running_mean"],
-                                      self.buffers["running_var"])
-        self._cache_op = op
-        return out
-
-    def backward(self, dout: np.ndarray) -> np.ndarray:
-        dx, dweight, dbias, _, _ = self._cache_op.backward(dout, self._cache)
-        self.grads["weight"] += dweight
-        self.grads["bias"] += dbias
-        return dx

@@ -7,18 +7,21 @@ With these a Transformer is data, not code. A pre-LayerNorm GPT block on (T, D) 
                                 {type: activation, name: gelu}, {type: linear, out_features: 64}]}
 
 after ``{type: embedding, num_embeddings: V, embedding_dim: 64}`` and ``{type: position_embedding}``.
-Imported by `numpy_ops.spec`, which re-exports them after registering them in `LAYER_TYPES`.
+`numpy_ops.spec` lists them in `LAYER_TYPES` and re-exports them, with `Residual` (which parses a spec list of its
+own, so it lives beside `parse`).
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import ClassVar
 
 import numpy as np
 
-from .spec import LayerSpec, _positive, init_all, parse, register, shapes
+from .attention import AttentionOp
+from .norm import BatchNormOp
+from .spec_base import LayerSpec, check_positive
 
 
 def _eps(layer: str, eps: float) -> None:
@@ -42,7 +45,7 @@ class BatchNorm(LayerSpec):
     type: ClassVar[str] = "batch_norm"
 
     def __post_init__(self):
-        self.op()  # validates momentum and eps
+        BatchNormOp(True, self.momentum, self.eps)  # validates momentum and eps
 
     def output_shape(self, in_shape):
         if len(in_shape) not in (1, 3):
@@ -53,15 +56,7 @@ class BatchNorm(LayerSpec):
                     **init_kwargs):
         return _affine((in_shape[0],), dtype)
 
-    def op(self, training: bool = True):
-        from .norm import BatchNormOp
 
-        return BatchNormOp(training, self.momentum, self.eps)
-
-    def numpy_layer(self, params, rng):
-        from .norm import BatchNormLayer
-
-        return BatchNormLayer(params, self.momentum, self.eps)
 
 
 @dataclass(frozen=True)
@@ -74,7 +69,7 @@ class LayerNorm(LayerSpec):
     type: ClassVar[str] = "layer_norm"
 
     def __post_init__(self):
-        _positive("layer_norm", "ndim", self.ndim)
+        check_positive("layer_norm", "ndim", self.ndim)
         _eps("layer_norm", self.eps)
 
     def output_shape(self, in_shape):
@@ -86,10 +81,6 @@ class LayerNorm(LayerSpec):
                     **init_kwargs):
         return _affine(tuple(in_shape[-self.ndim:]), dtype)
 
-    def op(self):
-        from .norm import LayerNormOp
-
-        return LayerNormOp(self.ndim, self.eps)
 
 
 @dataclass(frozen=True)
@@ -102,8 +93,8 @@ class Embedding(LayerSpec):
     type: ClassVar[str] = "embedding"
 
     def __post_init__(self):
-        _positive("embedding", "num_embeddings", self.num_embeddings)
-        _positive("embedding", "embedding_dim", self.embedding_dim)
+        check_positive("embedding", "num_embeddings", self.num_embeddings)
+        check_positive("embedding", "embedding_dim", self.embedding_dim)
 
     def output_shape(self, in_shape):
         return (*in_shape, self.embedding_dim)
@@ -112,10 +103,6 @@ class Embedding(LayerSpec):
                     **init_kwargs):
         return {"weight": rng.standard_normal((self.num_embeddings, self.embedding_dim)).astype(dtype)}
 
-    def op(self):
-        from .embedding import embedding
-
-        return embedding
 
 
 @dataclass(frozen=True)
@@ -128,7 +115,7 @@ class PositionEmbedding(LayerSpec):
 
     def __post_init__(self):
         if self.max_len is not None:
-            _positive("position_embedding", "max_len", self.max_len)
+            check_positive("position_embedding", "max_len", self.max_len)
 
     def output_shape(self, in_shape):
         if len(in_shape) != 2:
@@ -141,10 +128,6 @@ class PositionEmbedding(LayerSpec):
                     **init_kwargs):
         return {"weight": rng.standard_normal((self.max_len or in_shape[0], in_shape[1])).astype(dtype)}
 
-    def op(self):
-        from .embedding import position_embedding
-
-        return position_embedding
 
 
 @dataclass(frozen=True)
@@ -158,7 +141,7 @@ class Attention(LayerSpec):
     type: ClassVar[str] = "attention"
 
     def __post_init__(self):
-        self.op()  # validates num_heads
+        AttentionOp(self.num_heads, self.causal)  # validates num_heads
 
     def output_shape(self, in_shape):
         if len(in_shape) != 2:
@@ -176,52 +159,3 @@ class Attention(LayerSpec):
         return {"in_proj_weight": rng.uniform(-a, a, (3 * D, D)).astype(dtype), "in_proj_bias": np.zeros(3 * D, dtype),
                 "out_proj.weight": rng.uniform(-b, b, (D, D)).astype(dtype), "out_proj.bias": np.zeros(D, dtype)}
 
-    def op(self):
-        from .attention import AttentionOp
-
-        return AttentionOp(self.num_heads, self.causal)
-
-
-@dataclass(frozen=True)
-class Residual(LayerSpec):
-    """``x + body(x)``: a skip connection around the ``layers`` it holds (a spec list of their own, which must
-    give back the input's shape). Parameters ``body.{j}.{name}`` (the body's layer j)."""
-
-    layers: tuple = ()
-    type: ClassVar[str] = "residual"
-
-    def __post_init__(self):
-        if not self.layers:
-            raise ValueError("residual: 'layers' must list at least one layer (the body added to the input)")
-        object.__setattr__(self, "layers", tuple(parse(self.layers)))
-
-    def output_shape(self, in_shape):
-        out = shapes(self.layers, in_shape)[-1]
-        if tuple(out) != tuple(in_shape):
-            raise ValueError(f"residual: its layers turn {in_shape} into {out}; they must keep the shape")
-        return in_shape
-
-    def init_params(self, in_shape, rng, scheme="torch_default", nonlinearity="linear", dtype=np.float64,
-                    **init_kwargs):
-        drawn = init_all(self.layers, in_shape, rng, scheme, dtype, **init_kwargs)
-        return {f"body.{j}.{name}": value for j, params in enumerate(drawn) for name, value in params.items()}
-
-    def op(self):
-        from .residual import add
-
-        return add
-
-    def numpy_layer(self, params, rng):
-        from .network import Sequential
-        from .residual import ResidualLayer
-
-        own = [{name.split(".", 2)[2]: v for name, v in params.items() if name.split(".", 2)[1] == str(j)}
-               for j in range(len(self.layers))]
-        return ResidualLayer(Sequential(*(spec.numpy_layer(p, rng) for spec, p in zip(self.layers, own))))
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"type": self.type, "layers": [layer.to_dict() for layer in self.layers]}
-
-
-for _cls in (BatchNorm, LayerNorm, Embedding, PositionEmbedding, Attention, Residual):
-    register(_cls)

@@ -14,8 +14,8 @@ import pytest
 import torch
 from torch import nn
 
-from lightning_ffnn.layers import (NumpyAttention, NumpyBatchNorm1d, NumpyBatchNorm2d, NumpyEmbedding,
-                                   NumpyLayerNorm, NumpyPositionEmbedding)
+from lightning_ffnn.layers_transformer import (NumpyAttention, NumpyBatchNorm1d, NumpyBatchNorm2d, NumpyEmbedding,
+                                               NumpyLayerNorm, NumpyPositionEmbedding)
 from lightning_ffnn.network import build_network, native_twin
 from numpy_ops.network import build
 
