@@ -1,9 +1,9 @@
 """What each hidden layer's activations look like: the normalization lab's evidence.
 
-`layer_activations(model, x)` runs a model's network on x once (no gradient) and returns the output of every
-activation layer of its spec, by position. `ActivationHistograms` logs their histograms to TensorBoard
+`layer_activations(net, activation_positions(spec), x)` runs a network on x once (no gradient) and returns the
+output of every activation layer of its spec, by position. `ActivationHistograms` logs their histograms to TensorBoard
 (``activations/layer{i}``) after each evaluation, on the held-out set ("val", else "test", else "train"), and keeps
-the last epoch's per-layer statistics (mean, standard deviation, fraction saturated) in ``last``.
+the last epoch's per-layer statistics (`summary`) in ``last``.
 
 A sigmoid saturates near 0 and 1, where its derivative sigma (1 - sigma) <= 0.05 * 0.95 is small: a layer whose
 outputs sit there passes back little gradient. ``saturated`` counts outputs below 0.05 or above 0.95.
@@ -19,19 +19,19 @@ from lightning.pytorch.callbacks import Callback
 from numpy_ops import spec as S
 
 
-def activation_positions(model) -> list[int]:
-    """Indices in ``model.net`` of the activation layers of the model's spec (top level)."""
-    return [i for i, layer in enumerate(model.network_spec()) if isinstance(layer, S.Activation)]
+def activation_positions(spec) -> list[int]:
+    """Indices of the activation layers of a network spec (top level): where ``net[i]`` is an activation."""
+    return [i for i, layer in enumerate(spec) if isinstance(layer, S.Activation)]
 
 
 @torch.no_grad()
-def layer_activations(model, x: torch.Tensor) -> dict[int, np.ndarray]:
-    """Output of each activation layer of ``model.net`` on ``x`` (float64 arrays), keyed by its position."""
+def layer_activations(net: torch.nn.Sequential, positions: list[int], x: torch.Tensor) -> dict[int, np.ndarray]:
+    """Output of each layer ``net[i]``, i in ``positions``, on ``x`` (float64 arrays), keyed by its position."""
     found: dict[int, np.ndarray] = {}
-    hooks = [model.net[i].register_forward_hook(lambda m, inp, out, i=i: found.__setitem__(
-        i, out.detach().to(torch.float64).numpy().copy())) for i in activation_positions(model)]
+    hooks = [net[i].register_forward_hook(lambda m, inp, out, i=i: found.__setitem__(
+        i, out.detach().to(torch.float64).numpy().copy())) for i in positions]
     try:
-        model.net(x)
+        net(x)
     finally:
         for h in hooks:
             h.remove()
@@ -39,8 +39,11 @@ def layer_activations(model, x: torch.Tensor) -> dict[int, np.ndarray]:
 
 
 def summary(values: np.ndarray) -> dict[str, float]:
+    """Of one layer's outputs (N, units): mean, standard deviation, the fraction saturated, and ``spread``, each
+    unit's standard deviation over the N examples, averaged over units (0: every example looks the same there)."""
     return {"mean": float(values.mean()), "std": float(values.std()),
-            "saturated": float(np.mean((values < 0.05) | (values > 0.95)))}
+            "saturated": float(np.mean((values < 0.05) | (values > 0.95))),
+            "spread": float(values.reshape(len(values), -1).std(axis=0).mean())}
 
 
 def held_out(dm) -> tuple[str, torch.Tensor]:
@@ -63,7 +66,7 @@ class ActivationHistograms(Callback):
         _, x = held_out(dm)
         was_training = pl_module.net.training
         pl_module.net.eval()
-        acts = layer_activations(pl_module, x.to(pl_module.device))
+        acts = layer_activations(pl_module.net, activation_positions(pl_module.network_spec()), x.to(pl_module.device))
         pl_module.net.train(was_training)
         self.last = {i: summary(a) for i, a in acts.items()}
         writer = getattr(trainer.logger, "experiment", None)

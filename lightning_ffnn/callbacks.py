@@ -11,4 +11,5 @@ from .checkpointing import RunCheckpoint
 from .parity import GradientParityCheck, GradientParityError
 from .record import RunRecorder, markdown_summary
 
-__all__ = ["ActivationHistograms", "GradientParityCheck", "GradientParityError", "RunCheckpoint", "RunRecorder", "markdown_summary"]
+__all__ = ["ActivationHistograms", "GradientParityCheck", "GradientParityError", "RunCheckpoint", "RunRecorder",
+           "markdown_summary"]

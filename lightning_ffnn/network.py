@@ -56,7 +56,10 @@ def _batch_norm(numpy: bool) -> ModuleMaker:
     """BatchNorm1d over the features of (D,) examples, BatchNorm2d over the channels of (C, H, W) ones."""
     def make(s, shape, dtype):
         one_d = len(shape) == 1
-        cls = (NumpyBatchNorm1d if one_d else NumpyBatchNorm2d) if numpy else (nn.BatchNorm1d if one_d else nn.BatchNorm2d)
+        if numpy:
+            cls = NumpyBatchNorm1d if one_d else NumpyBatchNorm2d
+        else:
+            cls = nn.BatchNorm1d if one_d else nn.BatchNorm2d
         return cls(shape[0], s.eps, s.momentum, dtype=dtype)
     return make
 
@@ -65,7 +68,8 @@ def _residual(numpy: bool) -> ModuleMaker:
     """``x + body(x)``: the body's layers built by this same table, for the same backend."""
     def make(s, shape, dtype):
         build = numpy_module if numpy else torch_module
-        body = nn.Sequential(*(build(layer, in_shape, dtype) for layer, in_shape in zip(s.layers, S.shapes(s.layers, shape))))
+        shapes = S.shapes(s.layers, shape)
+        body = nn.Sequential(*(build(layer, in_shape, dtype) for layer, in_shape in zip(s.layers, shapes)))
         return NumpyResidual(body) if numpy else Residual(body)
     return make
 

@@ -14,6 +14,7 @@ import pytest
 import torch
 from torch import nn
 
+from helpers import gpt_spec
 from lightning_ffnn.layers_transformer import (NumpyAttention, NumpyBatchNorm1d, NumpyBatchNorm2d, NumpyEmbedding,
                                                NumpyLayerNorm, NumpyPositionEmbedding)
 from lightning_ffnn.network import build_network, native_twin
@@ -46,17 +47,22 @@ def non_contiguous(x: torch.Tensor) -> torch.Tensor:
 
 # name -> (module maker, input maker(generator)); all float64
 CASES = {
-    "batch_norm1d batch 3": (lambda: NumpyBatchNorm1d(4, dtype=F64), lambda g: torch.randn(3, 4, generator=g, dtype=F64)),
+    "batch_norm1d batch 3": (lambda: NumpyBatchNorm1d(4, dtype=F64),
+                             lambda g: torch.randn(3, 4, generator=g, dtype=F64)),
     "batch_norm1d odd": (lambda: NumpyBatchNorm1d(5, momentum=0.3, dtype=F64),
                          lambda g: torch.randn(7, 5, generator=g, dtype=F64)),
     "batch_norm2d batch 1": (lambda: NumpyBatchNorm2d(3, dtype=F64),
                              lambda g: torch.randn(1, 3, 3, 5, generator=g, dtype=F64)),
-    "batch_norm2d odd": (lambda: NumpyBatchNorm2d(2, dtype=F64), lambda g: torch.randn(3, 2, 5, 3, generator=g, dtype=F64)),
-    "layer_norm batch 1": (lambda: NumpyLayerNorm(5, dtype=F64), lambda g: torch.randn(1, 5, generator=g, dtype=F64)),
-    "layer_norm 2 axes": (lambda: NumpyLayerNorm((3, 5), dtype=F64), lambda g: torch.randn(2, 3, 5, generator=g, dtype=F64)),
+    "batch_norm2d odd": (lambda: NumpyBatchNorm2d(2, dtype=F64),
+                         lambda g: torch.randn(3, 2, 5, 3, generator=g, dtype=F64)),
+    "layer_norm batch 1": (lambda: NumpyLayerNorm(5, dtype=F64),
+                           lambda g: torch.randn(1, 5, generator=g, dtype=F64)),
+    "layer_norm 2 axes": (lambda: NumpyLayerNorm((3, 5), dtype=F64),
+                          lambda g: torch.randn(2, 3, 5, generator=g, dtype=F64)),
     "position_embedding": (lambda: NumpyPositionEmbedding(7, 3, dtype=F64),
                            lambda g: torch.randn(2, 5, 3, generator=g, dtype=F64)),
-    "attention batch 1": (lambda: NumpyAttention(4, 2, dtype=F64), lambda g: torch.randn(1, 3, 4, generator=g, dtype=F64)),
+    "attention batch 1": (lambda: NumpyAttention(4, 2, dtype=F64),
+                          lambda g: torch.randn(1, 3, 4, generator=g, dtype=F64)),
     "attention causal odd": (lambda: NumpyAttention(6, 3, causal=True, dtype=F64),
                              lambda g: torch.randn(3, 5, 6, generator=g, dtype=F64)),
     "attention causal one step": (lambda: NumpyAttention(3, 1, causal=True, dtype=F64),
@@ -160,11 +166,7 @@ def test_batch_norm_running_statistics_follow_torch_over_many_steps():
 SPEC = [{"type": "conv2d", "out_channels": 3, "kernel_size": 3, "padding": 1}, {"type": "batch_norm"},
         {"type": "activation", "name": "tanh"}, {"type": "flatten"}, {"type": "linear", "out_features": 6},
         {"type": "batch_norm", "momentum": 0.3}, {"type": "activation", "name": "sigmoid"}]
-GPT = [{"type": "embedding", "num_embeddings": 7, "embedding_dim": 6}, {"type": "position_embedding"},
-       {"type": "residual", "layers": [{"type": "layer_norm"}, {"type": "attention", "num_heads": 3, "causal": True}]},
-       {"type": "residual", "layers": [{"type": "layer_norm"}, {"type": "linear", "out_features": 12},
-                                       {"type": "activation", "name": "gelu"}, {"type": "linear", "out_features": 6}]},
-       {"type": "layer_norm"}, {"type": "linear", "out_features": 7}]
+GPT = gpt_spec(vocab=7, dim=6, heads=3, hidden=12)
 
 
 def test_state_dicts_move_between_backends_and_the_numpy_network_buffers_included():

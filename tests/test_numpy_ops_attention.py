@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from helpers import gpt_spec
 from numpy_ops import spec as S
 from numpy_ops.attention import AttentionOp, causal_mask
 from numpy_ops.embedding import embedding, position_embedding
@@ -103,11 +104,7 @@ def test_bad_input_names_what_is_wrong(call, message):
     assert message in str(info.value)
 
 
-GPT = [{"type": "embedding", "num_embeddings": 7, "embedding_dim": 4}, {"type": "position_embedding"},
-       {"type": "residual", "layers": [{"type": "layer_norm"}, {"type": "attention", "num_heads": 2, "causal": True}]},
-       {"type": "residual", "layers": [{"type": "layer_norm"}, {"type": "linear", "out_features": 8},
-                                       {"type": "activation", "name": "gelu"}, {"type": "linear", "out_features": 4}]},
-       {"type": "layer_norm"}, {"type": "linear", "out_features": 7}]
+GPT = gpt_spec(vocab=7, dim=4, heads=2, hidden=8)
 
 
 def test_gpt_network_from_a_spec_every_gradient_matches_central_differences():

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from helpers_training import epoch_numbers, run_fit, skip_figures
+from helpers_training import assert_backends_agree, run_fit, skip_figures
 from lightning_ffnn.datamodules.text import CharTextDataModule, sample_text, zen_of_python
 from lightning_ffnn.models import per_step_flat
 from lightning_ffnn.network import build_network
@@ -24,12 +24,7 @@ def test_both_backends_give_the_same_epochs_in_float64(config, extra, tmp_path, 
     skip_figures(monkeypatch)
     runs = {b: run_fit(config, tmp_path / b, *F64, *extra, "--model.backend", b, "--parity.every_n_steps", "1")
             for b in ("numpy", "torch")}
-    a, b = epoch_numbers(runs["numpy"]), epoch_numbers(runs["torch"])
-    assert len(a) == 2 and a[0].keys() == b[0].keys()
-    for ea, eb in zip(a, b):
-        for key in ea:
-            assert abs(ea[key] - eb[key]) <= 1e-9, f"epoch {ea['epoch']} {key}: numpy {ea[key]!r}, torch {eb[key]!r}"
-    assert a[-1]["train/loss"] < a[0]["train/loss"]  # it trains: the runs are not equal by standing still
+    assert_backends_agree(runs, epochs=2)
 
 
 def test_zen_text_and_windows():

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 import torch
 
-from helpers_training import checkpoint_weights, epoch_numbers, run_dir, run_fit, skip_figures
-from lightning_ffnn.activation_stats import layer_activations, summary
+from helpers_training import assert_backends_agree, checkpoint_weights, run_dir, run_fit, skip_figures
+from lightning_ffnn.activation_stats import activation_positions, layer_activations, summary
 from lightning_ffnn.datamodules.text import CharTextDataModule, sample_text
 from lightning_ffnn.models import FFNNModule
 
@@ -35,12 +35,7 @@ LN = ("[{type: linear, out_features: 16}, {type: layer_norm}, {type: activation,
 def test_both_backends_give_the_same_epochs_in_float64(config, extra, tmp_path, monkeypatch):
     skip_figures(monkeypatch)
     runs = {b: run_fit(config, tmp_path / b, *F64, *extra, "--model.backend", b) for b in ("numpy", "torch")}
-    a, b = epoch_numbers(runs["numpy"]), epoch_numbers(runs["torch"])
-    assert len(a) == 2 and a[0].keys() == b[0].keys()
-    for ea, eb in zip(a, b):
-        for key in ea:
-            assert abs(ea[key] - eb[key]) <= 1e-9, f"epoch {ea['epoch']} {key}: numpy {ea[key]!r}, torch {eb[key]!r}"
-    assert a[-1]["train/loss"] < a[0]["train/loss"]  # it trains: the runs are not equal by standing still
+    assert_backends_agree(runs, epochs=2)
     got = checkpoint_weights(run_dir(tmp_path / "numpy", "run") / "checkpoints" / "last.ckpt")
     want = checkpoint_weights(run_dir(tmp_path / "torch", "run") / "checkpoints" / "last.ckpt")
     assert got.keys() == want.keys()
@@ -57,11 +52,13 @@ def test_layer_activations_and_their_statistics():
                                {"type": "activation", "name": "sigmoid"}],
                        task="classification", input_dim=3, input_shape=[3], output_dim=2, dtype="float64")
     model.net.eval()
-    acts = layer_activations(model, torch.randn(7, 3, dtype=torch.float64))
+    x = torch.randn(7, 3, dtype=torch.float64)
+    acts = layer_activations(model.net, activation_positions(model.network_spec()), x)
     assert sorted(acts) == [2, 4] and acts[2].shape == (7, 5) and acts[4].shape == (7, 4)
     assert np.all((acts[2] > 0) & (acts[2] < 1))
-    stats = summary(np.array([0.01, 0.5, 0.99, 0.6]))
-    assert stats["saturated"] == 0.5 and abs(stats["mean"] - 0.525) < 1e-12
+    stats = summary(np.array([[0.01, 0.5], [0.99, 0.5]]))
+    assert stats["saturated"] == 0.5 and abs(stats["mean"] - 0.5) < 1e-12
+    assert abs(stats["spread"] - 0.245) < 1e-12  # unit 0 differs between the two examples (0.49), unit 1 not
 
 
 def test_character_data_as_indices_and_sampling_from_an_embedding_model():
