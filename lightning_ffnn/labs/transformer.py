@@ -22,10 +22,6 @@ from course.tables import markdown_table
 from numpy_ops import spec as S
 from numpy_ops.attention import AttentionOp
 
-from ..activation_stats import activation_positions, held_out, layer_activations, summary
-from ..datamodules.ocr import OCRDataModule
-from ..datamodules.text import CharTextDataModule
-from ..models import FFNNModule
 from .cnn import _trained_net
 from .rnn import char_model_sample
 from .sections_lightning import fit_config
@@ -52,6 +48,10 @@ def _loss_figure(runs: dict[str, dict[str, Any]], title: str) -> Figure:
 
 
 def normalization_section(s: Section, opts: Options) -> None:
+    # Lightning and the datamodules load when the section runs: importing the report must leave BLAS alone.
+    from ..activation_stats import activation_positions, held_out, layer_activations, summary
+    from ..datamodules.ocr import OCRDataModule
+
     s.add("A deep sigmoid network (8 hidden layers of 64) on the OCR letters, without normalization and with batch "
           "norm or layer norm between each linear layer and its sigmoid (`numpy_ops/norm.py`, numpy backend: every "
           "backward hand-written). See docs/normalization.md.")
@@ -139,6 +139,9 @@ def _best(r: dict[str, Any]) -> tuple[int, dict[str, float]]:
 
 
 def gpt_section(s: Section, opts: Options) -> None:
+    from ..datamodules.text import CharTextDataModule
+    from ..models import FFNNModule
+
     s.add("A small GPT-style character model: token and position embeddings, two pre-LayerNorm blocks of causal "
           "4-head self-attention and a GELU MLP, each around a residual connection, all written as data in "
           "`configs/char_gpt.yaml`; with the numpy backend every backward is hand-written (`numpy_ops/attention.py`, "
