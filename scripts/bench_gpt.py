@@ -6,8 +6,8 @@
     PYTHONPATH=. python scripts/bench_gpt.py --threads 1  # torch on one intra-op thread
 
 The case: the model of configs/char_gpt.yaml (token + position embeddings, two pre-LN blocks of causal 4-head
-attention over D = 64 and a 256-unit GELU MLP, a final LayerNorm and the linear head over 76 characters), T = 32,
-batch 32, Adam lr 1e-3, float32, random character indices (timing needs no text). Paths, each the median
+attention and a GELU MLP with dropout, a final LayerNorm and the linear head over 76 characters; D as the config
+says), T = 32, batch 32, Adam lr 1e-3, float32, random character indices (timing needs no text). Paths, each the median
 milliseconds per optimizer step after a few warm-up steps:
 
   block:     one pre-LN block (attention + MLP, both residual) alone, forward + backward + Adam, plain loop;
@@ -36,13 +36,16 @@ from lightning_ffnn.layers import LOSS_MODULES
 from lightning_ffnn.models import FFNNModule, per_step_flat
 from lightning_ffnn.network import build_network
 
-T, V, D, BATCH, WARMUP = 32, 76, 64, 32, 3
+T, V, BATCH, WARMUP = 32, 76, 32, 3
 CONFIG = "configs/char_gpt.yaml"
 
 
 def gpt_layers() -> list[dict]:
     with open(CONFIG) as f:
         return yaml.safe_load(f)["model"]["layers"]
+
+
+D = gpt_layers()[0]["embedding_dim"]  # the model's width, as the config sets it
 
 
 class SyntheticText(ArrayDataModule):
