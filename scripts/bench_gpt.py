@@ -12,7 +12,7 @@ milliseconds per optimizer step after a few warm-up steps:
 
   block:     one pre-LN block (attention + MLP, both residual) alone, forward + backward + Adam, plain loop;
   model:     the whole model, plain loop (the network `build_network` makes, cross-entropy per character);
-  lightning: `FFNNModule` under a Lightning Trainer (no logger, checkpoint, progress bar or validation).
+  lightning: `SpecNetModule` under a Lightning Trainer (no logger, checkpoint, progress bar or validation).
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ import yaml
 from course.tables import markdown_table
 from lightning_ffnn.datamodules.base import ArrayDataModule
 from lightning_ffnn.layers import LOSS_MODULES
-from lightning_ffnn.models import FFNNModule, per_step_flat
+from lightning_ffnn.models import SpecNetModule, per_step_flat
 from lightning_ffnn.network import build_network
 
 T, V, BATCH, WARMUP = 32, 76, 32, 3
@@ -111,7 +111,7 @@ class StepTimer(L.Callback):
 
 
 def lightning(backend: str, steps: int, profile: bool) -> tuple[float, str]:
-    model = FFNNModule(backend=backend, layers=gpt_layers(), optimizer="adam", lr=1e-3)
+    model = SpecNetModule(backend=backend, layers=gpt_layers(), optimizer="adam", lr=1e-3)
     timer = StepTimer()
     trainer = L.Trainer(max_epochs=1, logger=False, enable_checkpointing=False, enable_progress_bar=False,
                         enable_model_summary=False, num_sanity_val_steps=0, limit_val_batches=0,

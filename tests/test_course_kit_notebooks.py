@@ -74,10 +74,10 @@ def test_completed_lab32_handout_trains_to_the_project_numbers(teacher, tmp_path
     if not results_file.exists():
         execute(handout, "lab32")
     theirs = json.loads(results_file.read_text())
-    from lightning_ffnn.cli import run
+    from lightning_ffnn.cli import cli_main, run_results
     from lightning_ffnn.labs.notebook import fit_args
 
     monkeypatch.chdir(ROOT)
-    ours = run(fit_args("configs/ocr_small.yaml", EPOCHS, "uniform", save_dir=str(tmp_path)))
+    ours = run_results(cli_main(fit_args("configs/ocr_small.yaml", EPOCHS, "uniform", save_dir=str(tmp_path))))
     assert ours["final"] == theirs
     assert 0 < theirs["train/loss"] < 10 and set(theirs) >= {"train/accuracy", "test/accuracy"}

@@ -11,7 +11,7 @@ import torch
 from helpers_training import assert_backends_agree, checkpoint_weights, run_dir, run_fit, skip_figures
 from lightning_ffnn.activation_stats import activation_positions, layer_activations, summary
 from lightning_ffnn.datamodules.text import CharTextDataModule, sample_text
-from lightning_ffnn.models import FFNNModule
+from lightning_ffnn.models import SpecNetModule
 
 F64 = ["--model.dtype", "float64", "--trainer.logger.init_args.name", "run", "--trainer.max_epochs", "2",
        "--parity.every_n_steps", "1"]
@@ -47,10 +47,10 @@ def test_both_backends_give_the_same_epochs_in_float64(config, extra, tmp_path, 
 
 
 def test_layer_activations_and_their_statistics():
-    model = FFNNModule(layers=[{"type": "linear", "out_features": 5}, {"type": "batch_norm"},
+    model = SpecNetModule(layers=[{"type": "linear", "out_features": 5}, {"type": "batch_norm"},
                                {"type": "activation", "name": "sigmoid"}, {"type": "linear", "out_features": 4},
                                {"type": "activation", "name": "sigmoid"}],
-                       task="classification", input_dim=3, input_shape=[3], output_dim=2, dtype="float64")
+                       task="classification", input_shape=[3], output_dim=2, dtype="float64")
     model.net.eval()
     x = torch.randn(7, 3, dtype=torch.float64)
     acts = layer_activations(model.net, activation_positions(model.network_spec()), x)
@@ -70,9 +70,9 @@ def test_character_data_as_indices_and_sampling_from_an_embedding_model():
     one_hot = CharTextDataModule(source="zen", seq_len=6, stride=5, batch_size=4)
     one_hot.setup()
     assert torch.equal(one_hot.eval_sets()["train"][0].argmax(-1), X)
-    model = FFNNModule(layers=[{"type": "embedding", "num_embeddings": len(dm.vocab), "embedding_dim": 4},
+    model = SpecNetModule(layers=[{"type": "embedding", "num_embeddings": len(dm.vocab), "embedding_dim": 4},
                                {"type": "position_embedding"}],
-                       task="classification", input_dim=len(dm.vocab), input_shape=[6], output_dim=len(dm.vocab))
+                       task="classification", input_shape=[6], output_dim=len(dm.vocab))
     text = sample_text(model.net.eval(), dm, "The ", 10, seed=0)
     assert text.startswith("The ") and len(text) == 14
     with pytest.raises(ValueError, match="encoding must be"):

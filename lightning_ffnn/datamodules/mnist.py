@@ -49,6 +49,7 @@ class MNISTDataModule(ArrayDataModule):
         _check_choice("kind", kind, ("mnist", "fashion"))
         self.kind, self.data_dir = kind, data_dir
         self.val_fraction = check_val_fraction(val_fraction)
+        self.eval_set_names = ["train", *(["val"] if self.val_fraction else []), "test"]
         self.class_names = [str(d) for d in range(10)] if kind == "mnist" else list(FASHION_CLASSES)
         self.save_hyperparameters()
 

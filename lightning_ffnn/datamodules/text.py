@@ -20,6 +20,7 @@ import numpy as np
 import torch
 from matplotlib.figure import Figure
 
+from ..errors import SettingsError
 from ..tasks import DTYPES, DType
 from .base import ArrayDataModule
 
@@ -89,6 +90,7 @@ class CharTextDataModule(ArrayDataModule):
         self.class_names = self.vocab
         self.input_dim = self.output_dim = len(self.vocab)
         self.layout = "rows"
+        self.eval_set_names = ["train", "val"]
         self.save_hyperparameters()
 
     @property
@@ -133,9 +135,8 @@ class CharTextDataModule(ArrayDataModule):
         self._sets = {name: (torch.as_tensor(X, dtype=dtype), torch.as_tensor(y, dtype=torch.int64))
                       for name, (X, y) in self._load().items()}
         if self.batch_size > len(self._sets["train"][0]):
-            raise ValueError(f"batch_size={self.batch_size} is larger than the training set "
+            raise SettingsError(f"batch_size={self.batch_size} is larger than the training set "
                              f"({len(self._sets['train'][0])} windows) of {self.data_source}")
-        self.eval_set_names = list(self._sets)
 
     def sample_figure(self) -> Figure:
         fig = Figure(figsize=(8, 3))

@@ -11,7 +11,7 @@ from pathlib import Path
 
 
 def fit_args(config: str, epochs: int, init: str, parity_every: int = 5, save_dir: str = "runs") -> list[str]:
-    """The command line of the notebook's run (`lightning_ffnn.cli.run` takes it)."""
+    """The command line of the notebook's run (`lightning_ffnn.cli.cli_main` takes it)."""
     return ["fit", "--config", config, "--model.backend", "numpy", "--model.init", init,
             "--trainer.max_epochs", str(epochs), "--seed_everything", "0", "--parity.every_n_steps", str(parity_every),
             "--trainer.enable_progress_bar", "false", "--trainer.logger.init_args.save_dir", save_dir]
@@ -21,12 +21,13 @@ def train_and_plot(config: str, epochs: int, init: str, parity_every: int = 5, r
                    log_scale: bool = False) -> dict:
     """Train ``config`` for ``epochs`` with ``init`` weights; show every logged loss (and accuracy) per epoch.
 
-    Returns the run's record (`lightning_ffnn.cli.run`); ``results`` names a JSON file for its final metrics."""
+    Returns the run's record (`lightning_ffnn.cli.run_results`); ``results`` names a JSON file for its final
+    metrics."""
     import matplotlib.pyplot as plt
 
-    from lightning_ffnn.cli import run
+    from lightning_ffnn.cli import cli_main, run_results
 
-    record = run(fit_args(config, epochs, init, parity_every))
+    record = run_results(cli_main(fit_args(config, epochs, init, parity_every)))
     if results:
         Path(results).write_text(json.dumps(record["final"]))
     print(record["final"])

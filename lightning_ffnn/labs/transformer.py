@@ -140,7 +140,7 @@ def _best(r: dict[str, Any]) -> tuple[int, dict[str, float]]:
 
 def gpt_section(s: Section, opts: Options) -> None:
     from ..datamodules.text import CharTextDataModule
-    from ..models import FFNNModule
+    from ..models import SpecNetModule
 
     s.add("A small GPT-style character model: token and position embeddings, two pre-LayerNorm blocks of causal "
           "4-head self-attention and a GELU MLP, each around a residual connection, all written as data in "
@@ -174,7 +174,7 @@ def gpt_section(s: Section, opts: Options) -> None:
                             val_fraction=data["val_fraction"], batch_size=data["batch_size"], encoding="index")
     dm.setup()
     x = dm.eval_sets()["val"][0][0]
-    model = FFNNModule.load_from_checkpoint(gpt["best_checkpoint"], map_location="cpu")
+    model = SpecNetModule.load_from_checkpoint(gpt["best_checkpoint"], map_location="cpu")
     s.figure(attention_figure(attention_maps(model.net.eval(), x), dm.decode(x.numpy())), "gpt_attention",
              "Attention weights of the first block's heads on the first validation window: row t is where the "
              "prediction of character t + 1 looks; the causal mask leaves the upper triangle at 0.")
