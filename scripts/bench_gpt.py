@@ -33,7 +33,7 @@ import yaml
 from course.tables import markdown_table
 from lightning_ffnn.datamodules.base import ArrayDataModule
 from lightning_ffnn.layers import LOSS_MODULES
-from lightning_ffnn.models import SpecNetModule, per_step_flat
+from lightning_ffnn.models import SpecNetModule, data_settings, per_step_flat
 from lightning_ffnn.network import build_network
 
 T, V, BATCH, WARMUP = 32, 76, 32, 3
@@ -111,7 +111,8 @@ class StepTimer(L.Callback):
 
 
 def lightning(backend: str, steps: int, profile: bool) -> tuple[float, str]:
-    model = SpecNetModule(backend=backend, layers=gpt_layers(), optimizer="adam", lr=1e-3)
+    data = SyntheticText(steps * BATCH)
+    model = SpecNetModule(backend=backend, layers=gpt_layers(), optimizer="adam", lr=1e-3, **data_settings(data))
     timer = StepTimer()
     trainer = L.Trainer(max_epochs=1, logger=False, enable_checkpointing=False, enable_progress_bar=False,
                         enable_model_summary=False, num_sanity_val_steps=0, limit_val_batches=0,
@@ -119,7 +120,7 @@ def lightning(backend: str, steps: int, profile: bool) -> tuple[float, str]:
     prof = cProfile.Profile() if profile else None
     if prof:
         prof.enable()
-    trainer.fit(model, datamodule=SyntheticText(steps * BATCH))
+    trainer.fit(model, datamodule=data)
     text = ""
     if prof:
         prof.disable()
