@@ -3,12 +3,15 @@
 `GradientParityCheck` (`lightning_ffnn.parity`) checks the hand-written gradients against autograd while a
 ``numpy``-backend model trains; `RunRecorder` (`lightning_ffnn.record`) keeps the run's record; `RunCheckpoint`
 (`lightning_ffnn.checkpointing`) keeps ``last.ckpt`` at the newest evaluated epoch, and `EvaluateLastEpoch` makes
-sure the last epoch is one.
+sure the last epoch is one; `ActivationHistograms` (`lightning_ffnn.activation_stats`) logs each activation layer's
+outputs (the normalization lab).
 """
 
+from .activation_stats import ActivationHistograms
 from .checkpointing import EvaluateLastEpoch, RunCheckpoint
 from .parity import GradientParityCheck, GradientParityError
 from .record import RunRecorder, markdown_summary
 
-__all__ = ["EvaluateLastEpoch", "GradientParityCheck", "GradientParityError", "RunCheckpoint", "RunRecorder",
+__all__ = ["ActivationHistograms", "EvaluateLastEpoch", "GradientParityCheck", "GradientParityError", "RunCheckpoint",
+           "RunRecorder",
            "markdown_summary"]

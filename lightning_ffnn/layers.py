@@ -19,6 +19,7 @@ NumPy-backed                      native twin
 `layers_rnn.NumpyRNN`             `layers_rnn.TorchRNN` (``nn.RNN`` returning all states or the last)
 `layers_gated.NumpyLSTM`          `layers_gated.TorchLSTM` (``nn.LSTM``, likewise)
 `layers_gated.NumpyGRU`           `layers_gated.TorchGRU` (``nn.GRU``, likewise)
+`layers_transformer.Numpy...`     batch norm, layer norm, embeddings, attention, residual blocks (see there)
 ================================  =====================================
 
 Every NumPy-backed layer module has ``native()``, its twin with the same settings (`native_twin`
@@ -27,6 +28,8 @@ copies the weights). Convolution, pooling and dropout modules are in `layers_cnn
 """
 
 from __future__ import annotations
+
+import copy
 
 import torch
 from torch import nn
@@ -175,3 +178,8 @@ class NumpyUserActivation(nn.Module):
 
     def extra_repr(self) -> str:
         return f"{self.path!r}, like={self.like!r}"
+
+
+def native_module(module: nn.Module) -> nn.Module:
+    """A NumPy-backed module's native twin (``module.native()``, fresh weights), or a copy of a native module."""
+    return module.native() if hasattr(module, "native") else copy.deepcopy(module)

@@ -9,7 +9,6 @@ same seed gives the same network in NumPy, in bridged layers and in native ones.
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Callable, Mapping, Sequence
 from typing import Literal, NamedTuple
 
@@ -19,10 +18,12 @@ from torch import nn
 
 from numpy_ops import spec as S
 
-from .layers import NumpyActivation, NumpyFlatten, NumpyLinear, NumpyUserActivation, torch_activation
+from .layers import NumpyActivation, NumpyFlatten, NumpyLinear, NumpyUserActivation, native_module, torch_activation
 from .layers_cnn import NumpyAvgPool2d, NumpyConv2d, NumpyDropout, NumpyMaxPool2d
 from .layers_gated import NumpyGRU, NumpyLSTM, TorchGRU, TorchLSTM
 from .layers_rnn import NumpyRNN, TorchRNN
+from .layers_transformer import (NumpyAttention, NumpyBatchNorm1d, NumpyBatchNorm2d, NumpyEmbedding, NumpyLayerNorm,
+                                 NumpyPositionEmbedding, NumpyResidual, PositionEmbedding, Residual, TorchAttention)
 
 Backend = Literal["torch", "numpy"]
 #: Makes one layer's module from (spec, per-example input shape, dtype).
@@ -56,6 +57,44 @@ def _activation(s, shape, dtype):
     return torch_activation(s.name, **s.kwargs)
 
 
+def _batch_norm(numpy: bool) -> ModuleMaker:
+    """BatchNorm1d over the features of (D,) examples, BatchNorm2d over the channels of (C, H, W) ones."""
+    def make(s, shape, dtype):
+        one_d = len(shape) == 1
+        if numpy:
+            cls = NumpyBatchNorm1d if one_d else NumpyBatchNorm2d
+        else:
+            cls = nn.BatchNorm1d if one_d else nn.BatchNorm2d
+        return cls(shape[0], s.eps, s.momentum, dtype=dtype)
+    return make
+
+
+def _residual(numpy: bool) -> ModuleMaker:
+    """``x + body(x)``: the body's layers built by this same table, for the same backend."""
+    def make(s, shape, dtype):
+        build = numpy_module if numpy else torch_module
+        shapes = S.shapes(s.layers, shape)
+        body = nn.Sequential(*(build(layer, in_shape, dtype) for layer, in_shape in zip(s.layers, shapes)))
+        return NumpyResidual(body) if numpy else Residual(body)
+    return make
+
+
+def _attention(cls) -> ModuleMaker:
+    return lambda s, shape, dtype: cls(shape[-1], s.num_heads, s.causal, dtype=dtype)
+
+
+def _position(cls) -> ModuleMaker:
+    return lambda s, shape, dtype: cls(s.max_len or shape[0], shape[-1], dtype=dtype)
+
+
+def _layer_norm(cls) -> ModuleMaker:
+    return lambda s, shape, dtype: cls(tuple(shape[-s.ndim:]), s.eps, dtype=dtype)
+
+
+def _embedding(cls) -> ModuleMaker:
+    return lambda s, shape, dtype: cls(s.num_embeddings, s.embedding_dim, dtype=dtype)
+
+
 #: Layer spec class -> its two modules. A new layer type is one row here (docs/architecture.md).
 MODULES: dict[type[S.LayerSpec], LayerModules] = {
     S.Linear: LayerModules(lambda s, shape, dtype: NumpyLinear(shape[-1], s.out_features, dtype=dtype),
@@ -77,6 +116,12 @@ MODULES: dict[type[S.LayerSpec], LayerModules] = {
     S.Dropout: LayerModules(lambda s, shape, dtype: NumpyDropout(s.p), lambda s, shape, dtype: nn.Dropout(s.p)),
     S.LSTM: LayerModules(_gated(NumpyLSTM), _gated(TorchLSTM)),
     S.GRU: LayerModules(_gated(NumpyGRU), _gated(TorchGRU)),
+    S.BatchNorm: LayerModules(_batch_norm(True), _batch_norm(False)),
+    S.LayerNorm: LayerModules(_layer_norm(NumpyLayerNorm), _layer_norm(nn.LayerNorm)),
+    S.Embedding: LayerModules(_embedding(NumpyEmbedding), _embedding(nn.Embedding)),
+    S.PositionEmbedding: LayerModules(_position(NumpyPositionEmbedding), _position(PositionEmbedding)),
+    S.Attention: LayerModules(_attention(NumpyAttention), _attention(TorchAttention)),
+    S.Residual: LayerModules(_residual(True), _residual(False)),
 }
 
 
@@ -120,7 +165,7 @@ def build_network(
         module = make(spec, in_shape, dtype)
         with torch.no_grad():
             for name, value in p.items():
-                getattr(module, name).copy_(torch.from_numpy(value))
+                module.get_parameter(name).copy_(torch.from_numpy(value))  # body.0.weight too
         modules.append(module)
     return nn.Sequential(*modules)
 
@@ -143,6 +188,6 @@ def build_mlp(
 
 def native_twin(net: nn.Sequential) -> nn.Sequential:
     """A native-PyTorch copy of a (possibly NumPy-backed) network, with the same weights."""
-    twin = nn.Sequential(*(m.native() if hasattr(m, "native") else copy.deepcopy(m) for m in net))
+    twin = nn.Sequential(*(native_module(m) for m in net))
     twin.load_state_dict(net.state_dict())
     return twin.train(net.training)

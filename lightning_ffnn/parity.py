@@ -68,7 +68,8 @@ class GradientParityCheck(Callback):
         self.last = self.compare(pl_module, x, y)
         if trainer.logger is not None:
             trainer.logger.log_metrics({f"parity/{k}": v for k, v in self.last.items()}, step=trainer.global_step)
-        tol = self.tolerance if self.tolerance is not None else (1e-9 if x.dtype == torch.float64 else 1e-3)
+        dtype = next(pl_module.net.parameters()).dtype  # not x's: a character model is fed integer indices
+        tol = self.tolerance if self.tolerance is not None else (1e-9 if dtype == torch.float64 else 1e-3)
         bad = {k: v for k, v in self.last.items() if k != "max" and not v <= tol}
         if bad:
             worst = max(bad, key=lambda k: bad[k] if math.isfinite(bad[k]) else math.inf)
@@ -97,7 +98,13 @@ class GradientParityCheck(Callback):
         with torch.no_grad():
             for name, p in named:
                 twin_params[name].copy_(p)
+        # The check's own forward must not move batch norm's running statistics (nor its step count): the run's
+        # numbers stay those of a run without the check.
+        buffers = {name: b.clone() for name, b in net.named_buffers()}
         mine = torch.autograd.grad(pl_module.loss_fn(*per_step_flat(net(x), y)), [p for _, p in named], allow_unused=True)
+        with torch.no_grad():
+            for name, b in net.named_buffers():
+                b.copy_(buffers[name])
         ref = torch.autograd.grad(self._twin_loss(*per_step_flat(twin(x), y)), [twin_params[name] for name, _ in named],
                                   allow_unused=True)
         pairs = [(name, g, r) for (name, _), g, r in zip(named, mine, ref) if g is not None and r is not None]

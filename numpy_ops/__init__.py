@@ -17,6 +17,10 @@ and container are capitalised (``Layer``, ``Sequential``). Modules, in the order
 * `conv`        -- 2-D convolution: im2col + one matrix product, and the naive loops it is checked against
 * `pooling`     -- max and average pooling (`pooling_fast`: laid out as the input, for the training paths)
 * `dropout`     -- inverted dropout with a mask drawn from a NumPy generator
+* `norm`        -- batch norm (running statistics as torch's) and layer norm
+* `embedding`   -- a lookup table by integer index; learned position vectors
+* `attention`   -- multi-head scaled dot-product self-attention (causal mask optional), projections included
+* `residual`    -- ``x + body(x)``: the skip connection of a Transformer block
 * `losses`      -- softmax cross-entropy, MSE, binary cross-entropy from logits
 * `init`        -- initialisers with ``torch.nn.init``'s conventions
 * `spec`        -- a network described once, as a list of layer specs (`spec_base`: what a spec is;
@@ -49,6 +53,10 @@ from .conv import Conv2dOp, conv2d
 from .pooling import AvgPool2dOp, MaxPool2dOp, avg_pool2d, max_pool2d
 from .dropout import DropoutOp, dropout, dropout_mask
 from .rnn import RNNOp
+from .norm import BatchNormOp, LayerNormOp, layer_norm
+from .embedding import EmbeddingOp, PositionEmbeddingOp, embedding, position_embedding
+from .attention import AttentionOp
+from .residual import AddOp, add
 from .bptt import BPTTTable, bptt_double_sum
 from .lstm import LSTMOp
 from .gru import GRUOp
@@ -70,5 +78,8 @@ __all__ = [
     "Conv2dOp", "conv2d", "AvgPool2dOp", "MaxPool2dOp", "avg_pool2d", "max_pool2d",
     "DropoutLayer", "DropoutOp", "dropout", "dropout_mask",
     "RNNOp", "BPTTTable", "bptt_double_sum", "LSTMOp", "GRUOp",
+    "BatchNormOp", "LayerNormOp", "layer_norm",
+    "EmbeddingOp", "PositionEmbeddingOp", "embedding", "position_embedding",
+    "AttentionOp", "AddOp", "add",
     "History", "accuracy", "fit",
 ]

@@ -15,11 +15,15 @@ import numpy as np
 from . import spec as S
 from .activations_fast import get_fast_activation
 from .conv import Conv2dOp
+from .attention import AttentionOp
 from .dropout import check_p, dropout, dropout_mask
+from .embedding import embedding, position_embedding
 from .layers import linear
+from .norm import BatchNormOp, LayerNormOp
 from .op import Cache, Op
 from .pooling_fast import AvgPool2dOp, MaxPool2dOp
 from .reshape import flatten
+from .residual import add
 from .rnn import RNNOp
 from .lstm import LSTMOp
 from .gru import GRUOp
@@ -31,15 +35,20 @@ class Layer:
 
     ``forward(x)`` runs ``op.forward(x, *params)`` and keeps the cache; ``backward(dout)`` runs
     ``op.backward``, adds the parameter gradients into ``grads`` and returns dL/dx. ``training`` is
-    what layers that behave differently in evaluation (dropout) read.
+    what layers that behave differently in evaluation (dropout, batch norm) read. ``buffers``: state that
+    is not learned but travels in the state dict (batch norm's running statistics), by name.
     """
 
     def __init__(self, op: Op, params: Mapping[str, np.ndarray] | None = None):
         self.op = op
         self.params = dict(params or {})
         self.grads = {k: np.zeros_like(v) for k, v in self.params.items()}
+        self.buffers: dict[str, np.ndarray] = {}
         self.training = True
         self._cache: Cache | None = None
+
+    def train(self, mode: bool = True) -> None:
+        self.training = mode
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         out, self._cache = self.op.forward(x, *self.params.values())
@@ -80,6 +89,61 @@ class DropoutLayer(Layer):
         return f"Dropout(p={self.p})"
 
 
+class BatchNormLayer(Layer):
+    """Batch norm's layer: parameters ``weight``, ``bias``; buffers ``running_mean``, ``running_var``,
+    ``num_batches_tracked`` (``nn.BatchNorm``'s state dict). In training it normalises by the batch and its op
+    updates the running statistics; in evaluation it normalises by them."""
+
+    def __init__(self, params, momentum: float = 0.1, eps: float = 1e-5):
+        super().__init__(BatchNormOp(True, momentum, eps), params)
+        self.eval_op = BatchNormOp(False, momentum, eps)
+        C, dtype = params["weight"].shape[0], params["weight"].dtype
+        self.buffers = {"running_mean": np.zeros(C, dtype), "running_var": np.ones(C, dtype),
+                        "num_batches_tracked": np.zeros((), np.int64)}
+        self._cache_op = self.op
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        self._cache_op = self.op if self.training else self.eval_op
+        if self.training:
+            self.buffers["num_batches_tracked"] += 1
+        out, self._cache = self._cache_op.forward(x, self.params["weight"], self.params["bias"],
+                                                  self.buffers["running_mean"], self.buffers["running_var"])
+        return out
+
+    def backward(self, dout: np.ndarray) -> np.ndarray:
+        dx, dweight, dbias, _, _ = self._cache_op.backward(dout, self._cache)
+        self.grads["weight"] += dweight
+        self.grads["bias"] += dbias
+        return dx
+
+
+class ResidualLayer(Layer):
+    """``x + body(x)``, the body a `Sequential` of its own. ``params``, ``grads`` and ``buffers`` are the body's,
+    by ``body.{j}.{name}`` (the same arrays, so optimizers and state dicts reach them)."""
+
+    def __init__(self, body: Sequential):
+        super().__init__(add)
+        self.body = body
+        self.params = {f"body.{k}": p for k, p in body.named_parameters()}
+        self.grads = dict(zip(self.params, body.gradients()))
+        self.buffers = {f"body.{k}": b for k, b in body.named_buffers()}
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        return self.op.forward(x, self.body.forward(x))[0]
+
+    def backward(self, dout: np.ndarray) -> np.ndarray:
+        d_skip, d_body = self.op.backward(dout, ())
+        return d_skip + self.body.backward(d_body)
+
+    def train(self, mode: bool = True) -> None:
+        self.training = mode
+        self.body.train(mode)
+
+    def __repr__(self):
+        inner = "\n".join(f"    ({j}): {layer!r}" for j, layer in enumerate(self.body.layers))
+        return f"Residual(\n{inner}\n  )"
+
+
 class Sequential:
     """Layers applied in order; ``backward`` runs them in reverse (reverse-mode accumulation)."""
 
@@ -102,7 +166,7 @@ class Sequential:
     def train(self, mode: bool = True) -> Sequential:
         """Training mode (dropout active) or, with ``mode=False``, evaluation mode; as ``nn.Module.train``."""
         for layer in self.layers:
-            layer.training = mode
+            layer.train(mode)
         return self
 
     def eval(self) -> Sequential:
@@ -112,6 +176,11 @@ class Sequential:
         for i, layer in enumerate(self.layers):
             for name, p in layer.params.items():
                 yield f"{i}.{name}", p
+
+    def named_buffers(self) -> Iterator[tuple[str, np.ndarray]]:
+        for i, layer in enumerate(self.layers):
+            for name, b in layer.buffers.items():
+                yield f"{i}.{name}", b
 
     def parameters(self) -> list[np.ndarray]:
         return [p for _, p in self.named_parameters()]
@@ -125,15 +194,15 @@ class Sequential:
             g.fill(0)
 
     def state_dict(self) -> dict[str, np.ndarray]:
-        """Copies of the parameters, keyed like ``nn.Sequential(...).state_dict()``."""
-        return {k: p.copy() for k, p in self.named_parameters()}
+        """Copies of the parameters and buffers, keyed like ``nn.Sequential(...).state_dict()``."""
+        return {k: p.copy() for k, p in (*self.named_parameters(), *self.named_buffers())}
 
     def load_state_dict(self, state: Mapping[str, np.ndarray]) -> None:
-        """Copy parameters in (in place, so optimizers holding them keep working).
+        """Copy parameters and buffers in (in place, so optimizers holding them keep working).
 
         Accepts anything ``np.asarray`` takes, e.g. a CPU torch state dict; keys and shapes must match
         exactly, and nothing is changed unless all of them do."""
-        own = dict(self.named_parameters())
+        own = dict((*self.named_parameters(), *self.named_buffers()))
         missing, unexpected = sorted(set(own) - set(state)), sorted(set(state) - set(own))
         if missing or unexpected:
             raise KeyError(f"state dict mismatch: missing keys {missing}, unexpected keys {unexpected}")
@@ -167,6 +236,13 @@ NUMPY_LAYERS: dict[type[S.LayerSpec], Callable[..., Layer]] = {
     S.Dropout: lambda s, params, rng: DropoutLayer(s.p, np.random.default_rng(rng.integers(2 ** 63))),
     S.LSTM: lambda s, params, rng: Layer(LSTMOp(s.num_layers, s.output), params),
     S.GRU: lambda s, params, rng: Layer(GRUOp(s.num_layers, s.output), params),
+    S.BatchNorm: lambda s, params, rng: BatchNormLayer(params, s.momentum, s.eps),
+    S.LayerNorm: lambda s, params, rng: Layer(LayerNormOp(s.ndim, s.eps), params),
+    S.Embedding: lambda s, params, rng: Layer(embedding, params),
+    S.PositionEmbedding: lambda s, params, rng: Layer(position_embedding, params),
+    S.Attention: lambda s, params, rng: Layer(AttentionOp(s.num_heads, s.causal), params),
+    S.Residual: lambda s, params, rng: ResidualLayer(Sequential(*(
+        numpy_layer(layer, p, rng) for layer, p in zip(s.layers, s.body_params(params))))),
 }
 
 

@@ -32,10 +32,13 @@ from .rnn import RNNOp
 from .spec_base import LayerSpec, Shape, check_positive
 from .spec_cnn import AvgPool2d, Conv2d, Dropout, MaxPool2d
 from .spec_gated import GRU, LSTM, recurrent_params
+from .spec_transformer import Attention, BatchNorm, Embedding, LayerNorm, PositionEmbedding
 from .user_op import is_op_path, load_op
 
 __all__ = ["LayerSpec", "Shape", "Linear", "Activation", "Flatten", "UserActivation", "RNN", "Conv2d", "MaxPool2d",
-           "AvgPool2d", "Dropout", "LSTM", "GRU", "LAYER_TYPES", "parse_layer", "parse", "mlp_spec", "activation_spec", "shapes",
+           "AvgPool2d", "Dropout", "LSTM", "GRU", "BatchNorm", "LayerNorm", "Embedding", "PositionEmbedding", "Attention",
+           "Residual",
+           "LAYER_TYPES", "parse_layer", "parse", "mlp_spec", "activation_spec", "shapes",
            "following_nonlinearity", "init_all"]
 
 
@@ -222,7 +225,45 @@ class RNN(LayerSpec):
                                 dtype, **init_kwargs)
 
 
+@dataclass(frozen=True)
+class Residual(LayerSpec):
+    """``x + body(x)``: a skip connection around the ``layers`` it holds (a spec list of their own, which must give
+    back the input's shape). Parameters ``body.{j}.{name}`` (the body's layer j), as a torch module holding the
+    body as an ``nn.Sequential`` named ``body``. A pre-LN Transformer block is two of these (spec_transformer)."""
+
+    layers: tuple = ()
+    type: ClassVar[str] = "residual"
+
+    def __post_init__(self):
+        if not self.layers:
+            raise ValueError("residual: 'layers' must list at least one layer (the body added to the input)")
+        object.__setattr__(self, "layers", tuple(parse(self.layers)))
+
+    def output_shape(self, in_shape):
+        out = shapes(self.layers, in_shape)[-1]
+        if tuple(out) != tuple(in_shape):
+            raise ValueError(f"residual: its layers turn {in_shape} into {out}; they must keep the shape")
+        return in_shape
+
+    def init_params(self, in_shape, rng, scheme="torch_default", nonlinearity="linear", dtype=np.float64,
+                    **init_kwargs):
+        drawn = init_all(self.layers, in_shape, rng, scheme, dtype, **init_kwargs)
+        return {f"body.{j}.{name}": value for j, params in enumerate(drawn) for name, value in params.items()}
+
+    def body_params(self, params: Mapping[str, np.ndarray]) -> list[dict[str, np.ndarray]]:
+        """``init_params``' flat ``body.{j}.{name}`` dict split back into one dict per body layer."""
+        own: list[dict[str, np.ndarray]] = [{} for _ in self.layers]
+        for key, value in params.items():
+            _, j, name = key.split(".", 2)
+            own[int(j)][name] = value
+        return own
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"type": self.type, "layers": [layer.to_dict() for layer in self.layers]}
+
+
 #: ``type`` name -> spec class: every layer type a config may name.
 LAYER_TYPES: dict[str, type[LayerSpec]] = {
-    cls.type: cls for cls in (Linear, Activation, Flatten, RNN, Conv2d, MaxPool2d, AvgPool2d, Dropout, LSTM, GRU)
+    cls.type: cls for cls in (Linear, Activation, Flatten, RNN, Conv2d, MaxPool2d, AvgPool2d, Dropout, LSTM, GRU,
+                              BatchNorm, LayerNorm, Embedding, PositionEmbedding, Attention, Residual)
 }

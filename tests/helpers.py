@@ -42,3 +42,15 @@ def scaled_errors(op, inputs, wrt=None, seed=0) -> list[float]:
     (`numpy_ops.gradcheck.scaled_error`: a pooling window's or a convolution's gradient can be a near-cancelling
     sum, whose elementwise relative error is only the differences' rounding)."""
     return check_op(op, [np.array(a, dtype=np.float64) for a in inputs], wrt, seed, error=scaled_error)
+
+
+def gpt_spec(vocab: int, dim: int, heads: int, hidden: int) -> list[dict]:
+    """A one-block pre-LayerNorm GPT as a layer list: token and position embeddings, causal attention and a GELU
+    MLP each around a residual connection, a final LayerNorm and the linear head over ``vocab`` characters."""
+    return [{"type": "embedding", "num_embeddings": vocab, "embedding_dim": dim}, {"type": "position_embedding"},
+            {"type": "residual", "layers": [{"type": "layer_norm"},
+                                            {"type": "attention", "num_heads": heads, "causal": True}]},
+            {"type": "residual", "layers": [{"type": "layer_norm"}, {"type": "linear", "out_features": hidden},
+                                            {"type": "activation", "name": "gelu"},
+                                            {"type": "linear", "out_features": dim}]},
+            {"type": "layer_norm"}, {"type": "linear", "out_features": vocab}]

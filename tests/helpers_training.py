@@ -98,6 +98,17 @@ def checkpoint_weights(path: Path) -> dict[str, np.ndarray]:
     return {k: v.numpy() for k, v in state.items()}
 
 
+def assert_runs_agree(runs: dict[str, dict[str, Any]], epochs: int, atol: float = 1e-9) -> None:
+    """``runs["numpy"]`` and ``runs["torch"]`` recorded ``epochs`` epochs with every number within ``atol``, and
+    trained (the last training loss below the first: the runs are not equal by standing still)."""
+    a, b = epoch_numbers(runs["numpy"]), epoch_numbers(runs["torch"])
+    assert len(a) == len(b) == epochs and a[0].keys() == b[0].keys()
+    for ea, eb in zip(a, b):
+        for key in ea:
+            assert abs(ea[key] - eb[key]) <= atol, f"epoch {ea['epoch']} {key}: numpy {ea[key]!r}, torch {eb[key]!r}"
+    assert a[-1]["train/loss"] < a[0]["train/loss"]
+
+
 def epoch_numbers(results: dict[str, Any]) -> list[dict[str, float]]:
     """The per-epoch metrics of a run, without the learning rate monitor's entry."""
     return [{k: v for k, v in e.items() if k != "lr"} for e in results["epochs"]]
@@ -109,9 +120,4 @@ def assert_backends_agree(config: str, save_dir: Path, *extra: str, epochs: int 
     still). ``extra`` should make the run float64 and small."""
     runs = {b: run_fit(config, save_dir / b, *extra, "--model.backend", b, "--parity.every_n_steps", "1")
             for b in ("numpy", "torch")}
-    a, b = epoch_numbers(runs["numpy"]), epoch_numbers(runs["torch"])
-    assert len(a) == epochs and a[0].keys() == b[0].keys()
-    for ea, eb in zip(a, b):
-        for key in ea:
-            assert abs(ea[key] - eb[key]) <= tol, f"epoch {ea['epoch']} {key}: numpy {ea[key]!r}, torch {eb[key]!r}"
-    assert a[-1]["train/loss"] < a[0]["train/loss"]
+    assert_runs_agree(runs, epochs, tol)

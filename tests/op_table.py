@@ -18,6 +18,10 @@ from helpers import random_away_from_kinks
 
 from lightning_ffnn.layers import torch_activation
 from numpy_ops import activations, conv, gru, layers, losses, lstm, pooling, reshape, rnn
+from numpy_ops.attention import AttentionOp
+from numpy_ops.embedding import embedding, position_embedding
+from numpy_ops.norm import BatchNormOp, LayerNormOp
+from numpy_ops.residual import add
 from numpy_ops.dropout import dropout, dropout_mask
 from numpy_ops.gradcheck import rel_error, scaled_error
 from numpy_ops.op import Op
@@ -91,6 +95,37 @@ def _one_hot(rng, n, c):
     return np.eye(c)[rng.integers(0, c, n)]
 
 
+def _batch_norm_inputs(*shape):
+    """x, weight, bias, running_mean, running_var (F.batch_norm's order; the statistics get no gradient)."""
+    C = shape[1]
+
+    def make(rng):
+        # weight first: x must not be the first draw of a seed-0 generator, which check_op's upstream gradient also
+        # is (an upstream gradient equal to x gives batch norm a dx of zero, which tests nothing)
+        w, b, rm, rv = rng.standard_normal(C), rng.standard_normal(C), rng.standard_normal(C), rng.uniform(0.5, 2.0, C)
+        return rng.standard_normal(shape), w, b, rm, rv
+    return make
+
+
+def _batch_norm_twin(training):
+    # clones: the twin's in-place update of the running statistics must not reach the arrays the op reads
+    return lambda x, w, b, rm, rv: F.batch_norm(x, rm.detach().clone(), rv.detach().clone(), w, b, training)
+
+
+def _attention_inputs(rng, N=3, T=5, D=6):
+    return (rng.standard_normal((N, T, D)), rng.standard_normal((3 * D, D)) * 0.5, rng.standard_normal(3 * D) * 0.5,
+            rng.standard_normal((D, D)) * 0.5, rng.standard_normal(D))
+
+
+def _attention_twin(heads, causal):
+    def twin(x, w_in, b_in, w_out, b_out):
+        N, T, D = x.shape
+        q, k, v = (part.reshape(N, T, heads, D // heads).transpose(1, 2) for part in (x @ w_in.T + b_in).chunk(3, -1))
+        a = F.scaled_dot_product_attention(q, k, v, is_causal=causal)
+        return a.transpose(1, 2).reshape(N, T, D) @ w_out.T + b_out
+    return twin
+
+
 OPS: list[OpCase] = [
     *(OpCase(f"linear_N{n}_in{i}_out{o}", layers.linear,
              lambda rng, n=n, i=i, o=o: (rng.standard_normal((n, i)), rng.standard_normal((o, i)),
@@ -137,4 +172,17 @@ OPS: list[OpCase] = [
                         rng.standard_normal(2) * 0.5, rng.standard_normal((3, 2)) * 0.5), _rnn_twin),
     OpCase("lstm", lstm.LSTMOp(), _gated_inputs(4, 2), _torch_recurrent(torch.nn.LSTM)),
     OpCase("gru", gru.GRUOp(), _gated_inputs(3, 1), _torch_recurrent(torch.nn.GRU)),
+    *(OpCase(f"batch_norm_{'train' if training else 'eval'}_{len(shape)}d", BatchNormOp(training),
+             _batch_norm_inputs(*shape), _batch_norm_twin(training), constant=(3, 4), error=scaled_error)
+      for training in (True, False) for shape in ((5, 3), (2, 3, 4, 5))),
+    OpCase("layer_norm", LayerNormOp(), lambda rng: (rng.standard_normal((3, 5, 7)), rng.standard_normal(7),
+                                                      rng.standard_normal(7)),
+           lambda x, w, b: F.layer_norm(x, (7,), w, b), error=scaled_error),
+    OpCase("embedding", embedding, lambda rng: (rng.integers(0, 7, (3, 5)), rng.standard_normal((7, 4))),
+           F.embedding),
+    OpCase("position_embedding", position_embedding,
+           lambda rng: (rng.standard_normal((2, 5, 3)), rng.standard_normal((7, 3))), lambda x, w: x + w[:5]),
+    OpCase("add", add, lambda rng: (rng.standard_normal((2, 3)), rng.standard_normal((2, 3))), lambda a, b: a + b),
+    *(OpCase(f"attention_h{h}{'_causal' if causal else ''}", AttentionOp(h, causal), _attention_inputs,
+             _attention_twin(h, causal), error=scaled_error) for h in (1, 2) for causal in (False, True)),
 ]

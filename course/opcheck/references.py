@@ -5,7 +5,8 @@ each `Case` (batch 1, odd sizes, a larger batch, ...). Inputs are float64 and ke
 (ReLU's 0), where central differences are meaningless. One input of one case is made non-contiguous by
 the checker itself (`course.opcheck.checks`), whatever the op.
 
-A new op is one `register` call.
+A new op is one `register` call. An op with state it updates (batch norm's running statistics) names those
+inputs in ``state``.
 """
 
 from __future__ import annotations
@@ -15,7 +16,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from numpy_ops import activations, conv, gru, layers, losses, lstm, pooling, rnn
+from numpy_ops import activations, conv, gru, layers, losses, lstm, norm, pooling, rnn
+from numpy_ops.attention import AttentionOp
+from numpy_ops.embedding import embedding as embedding_op
 
 #: Draws one case's inputs: ``make(rng, **sizes) -> tuple of arrays``.
 InputMaker = Callable[..., tuple[np.ndarray, ...]]
@@ -37,6 +40,9 @@ class Reference:
     input_names: tuple[str, ...]
     make_inputs: InputMaker
     cases: tuple[Case, ...]
+    #: Inputs the op updates in place and does not differentiate (batch norm's running statistics): the checker
+    #: compares them after forward with the reference's, instead of calling the change a mistake.
+    state: tuple[str, ...] = ()
 
     def inputs(self, case: Case, rng: np.random.Generator) -> tuple[np.ndarray, ...]:
         return self.make_inputs(rng, **case.sizes)
@@ -116,6 +122,49 @@ register(Reference("softmax_cross_entropy_soft", lambda: losses.softmax_cross_en
 register(Reference("mse", lambda: losses.mse, ("pred", "target"), _regression_inputs, _ELEMENTWISE_LOSS_CASES))
 register(Reference("bce_with_logits", lambda: losses.bce_with_logits, ("logits", "target"), _bce_inputs,
                    _ELEMENTWISE_LOSS_CASES))
+
+
+# ---- normalization, embeddings, attention (numpy_ops.norm, embedding, attention) ----
+
+def _batch_norm_inputs(rng, n, c, hw=None):
+    """x (N, C) or (N, C, H, W), weight, bias, running_mean, running_var (C,): F.batch_norm's order."""
+    shape = (n, c) if hw is None else (n, c, *hw)
+    return (rng.standard_normal(shape), rng.standard_normal(c), rng.standard_normal(c), rng.standard_normal(c),
+            rng.uniform(0.5, 2.0, c))
+
+
+def _layer_norm_inputs(rng, n, d):
+    return rng.standard_normal((n, d)), rng.standard_normal(d), rng.standard_normal(d)
+
+
+def _embedding_inputs(rng, n, t, v, d):
+    return rng.integers(0, v, (n, t)), rng.standard_normal((v, d))
+
+
+def _attention_inputs(rng, n, t, d):
+    """x (N, T, D), in_proj_weight (3D, D), in_proj_bias (3D,), out_proj.weight (D, D), out_proj.bias (D,)."""
+    return (rng.standard_normal((n, t, d)), rng.standard_normal((3 * d, d)) * 0.5, rng.standard_normal(3 * d) * 0.5,
+            rng.standard_normal((d, d)) * 0.5, rng.standard_normal(d))
+
+
+_BATCH_NORM_CASES = (Case("batch 1, images", 1, dict(n=1, c=3, hw=(3, 5))), Case("odd sizes", 7, dict(n=7, c=5)),
+                     Case("batch 3", 3, dict(n=3, c=2)))
+_BATCH_NORM_NAMES = ("x", "weight", "bias", "running_mean", "running_var")
+_ATTENTION_CASES = (Case("batch 1", 1, dict(n=1, t=3, d=4)), Case("odd sizes", 3, dict(n=3, t=5, d=6)))
+_ATTENTION_NAMES = ("x", "in_proj_weight", "in_proj_bias", "out_proj_weight", "out_proj_bias")
+
+register(Reference("batch_norm", lambda: norm.BatchNormOp(training=True), _BATCH_NORM_NAMES, _batch_norm_inputs,
+                   _BATCH_NORM_CASES, state=("running_mean", "running_var")))
+register(Reference("batch_norm_eval", lambda: norm.BatchNormOp(training=False), _BATCH_NORM_NAMES,
+                   _batch_norm_inputs, _BATCH_NORM_CASES, state=("running_mean", "running_var")))
+register(Reference("layer_norm", lambda: norm.LayerNormOp(), ("x", "weight", "bias"), _layer_norm_inputs,
+                   (Case("batch 1", 1, dict(n=1, d=4)), Case("odd sizes", 5, dict(n=5, d=7)))))
+register(Reference("embedding", lambda: embedding_op, ("indices", "weight"), _embedding_inputs,
+                   (Case("batch 1", 1, dict(n=1, t=4, v=3, d=2)), Case("odd sizes", 3, dict(n=3, t=5, v=7, d=3)))))
+register(Reference("attention", lambda: AttentionOp(num_heads=2), _ATTENTION_NAMES, _attention_inputs,
+                   _ATTENTION_CASES))
+register(Reference("causal_attention", lambda: AttentionOp(num_heads=2, causal=True), _ATTENTION_NAMES,
+                   _attention_inputs, _ATTENTION_CASES))
 
 
 # ---- convolution, pooling, recurrence ----

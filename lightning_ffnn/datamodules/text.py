@@ -4,8 +4,9 @@ The text ships with Python itself: ``source="python_license"`` is the standard l
 history of Python and its licenses, about 14 000 characters of English); ``"zen"`` is the Zen of Python (857
 characters), which the ``this`` module holds ROT13-encoded; any other UTF-8 file can be named instead.
 The first ``1 - val_fraction`` of the text trains, the rest validates. Examples are windows of ``seq_len + 1``
-characters every ``stride`` characters: the input is the first ``seq_len`` as one-hot rows (seq_len, V), the
-target the next character at every step (seq_len,) as class indices; the model emits logits (N, T, V) and
+characters every ``stride`` characters: the input is the first ``seq_len`` as one-hot rows (seq_len, V)
+(``encoding="one_hot"``, for recurrent layers) or as character indices (seq_len,) (``encoding="index"``, for an
+embedding layer), the target the next character at every step (seq_len,) as class indices; the model emits logits (N, T, V) and
 `lightning_ffnn.models.per_step_flat` turns them into (N*T, V) for the mean cross-entropy per character.
 """
 
@@ -49,13 +50,15 @@ def load_text(source: str) -> tuple[str, str]:
 
 
 class CharTextDataModule(ArrayDataModule):
-    """Next-character windows of a text: X (N, seq_len, V) one-hot, y (N, seq_len) int64.
+    """Next-character windows of a text: X (N, seq_len, V) one-hot or (N, seq_len) int64 indices, y (N, seq_len)
+    int64.
 
     Args:
         source: "python_license" or "zen" (both shipped with Python) or the path of a UTF-8 text file.
         seq_len: time steps per example (T).
         stride: characters between the starts of consecutive windows.
         val_fraction: the tail of the text held out as the "val" set.
+        encoding: the inputs as one-hot rows ("one_hot") or as character indices ("index", for an embedding).
     """
 
     task = "classification"
@@ -70,6 +73,7 @@ class CharTextDataModule(ArrayDataModule):
         shuffle: bool = True,
         seed: int = 0,
         dtype: DType = "float32",
+        encoding: Literal["one_hot", "index"] = "one_hot",
     ) -> None:
         super().__init__(batch_size=batch_size, shuffle=shuffle, seed=seed, dtype=dtype)
         for name, value in (("seq_len", seq_len), ("stride", stride)):
@@ -77,6 +81,9 @@ class CharTextDataModule(ArrayDataModule):
                 raise ValueError(f"{name} must be an integer >= 1; got {value!r}")
         if not 0.0 < val_fraction < 1.0:
             raise ValueError(f"val_fraction must be in (0, 1); got {val_fraction!r}")
+        if encoding not in ("one_hot", "index"):
+            raise ValueError(f"encoding must be 'one_hot' or 'index'; got {encoding!r}")
+        self.encoding = encoding
         self.source, self.seq_len, self.stride, self.val_fraction = source, seq_len, stride, val_fraction
         self.text, self.data_source = load_text(source)
         self.vocab = sorted(set(self.text))
@@ -88,7 +95,7 @@ class CharTextDataModule(ArrayDataModule):
 
     @property
     def input_shape(self) -> tuple[int, ...]:
-        return (self.seq_len, len(self.vocab))
+        return (self.seq_len, len(self.vocab)) if self.encoding == "one_hot" else (self.seq_len,)
 
     def encode(self, text: str) -> np.ndarray:
         index = {c: i for i, c in enumerate(self.vocab)}
@@ -103,13 +110,17 @@ class CharTextDataModule(ArrayDataModule):
     def one_hot(self, ids: np.ndarray) -> np.ndarray:
         return np.eye(len(self.vocab))[ids]
 
+    def inputs(self, ids: np.ndarray) -> np.ndarray:
+        """Character indices as the network takes them: one-hot rows or the indices themselves."""
+        return self.one_hot(ids) if self.encoding == "one_hot" else np.asarray(ids, dtype=np.int64)
+
     def _windows(self, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         starts = np.arange(0, len(ids) - self.seq_len, self.stride)
         if len(starts) == 0:
             raise ValueError(f"a text piece of {len(ids)} characters is too short for seq_len={self.seq_len}")
         idx = starts[:, None] + np.arange(self.seq_len + 1)
         chunks = ids[idx]
-        return self.one_hot(chunks[:, :-1]), chunks[:, 1:]
+        return self.inputs(chunks[:, :-1]), chunks[:, 1:]
 
     def _load(self):
         ids = self.encode(self.text)
@@ -120,7 +131,7 @@ class CharTextDataModule(ArrayDataModule):
         """As the base class, but the targets keep their time axis (N, T)."""
         if self._sets is not None:
             return
-        dtype = DTYPES[self.dtype]
+        dtype = DTYPES[self.dtype] if self.encoding == "one_hot" else torch.int64
         self._sets = {name: (torch.as_tensor(X, dtype=dtype), torch.as_tensor(y, dtype=torch.int64))
                       for name, (X, y) in self._load().items()}
         if self.batch_size > len(self._sets["train"][0]):
@@ -145,8 +156,8 @@ def sample_text(net: torch.nn.Module, dm: CharTextDataModule, prompt: str, n_cha
     dtype = next(net.parameters()).dtype
     with torch.no_grad():
         for _ in range(n_chars):
-            window = np.array(ids[-dm.seq_len:])
-            x = torch.as_tensor(dm.one_hot(window)[None], dtype=dtype)
+            window = dm.inputs(np.array(ids[-dm.seq_len:]))[None]
+            x = torch.as_tensor(window, dtype=dtype if window.dtype.kind == "f" else torch.int64)
             z = net(x)[0, -1].double().numpy() / temperature
             p = np.exp(z - z.max())
             ids.append(int(rng.choice(len(p), p=p / p.sum())))

@@ -32,6 +32,7 @@ from course.labs.graph_figures import graph_section
 from .cnn import cnn_section
 from .rnn import rnn_section
 from .rnn_gated import gated_section
+from .transformer import gpt_section, normalization_section
 from .sections_lightning import REPO, fit_config, lab31_jacobian, lab32_ocr, lab33_regression, lightning_toys
 from course.labs.sections_numpy import (classic_activations, classic_perceptron, classic_polyfit, scratch_fashion, scratch_flower,
                              scratch_mnist, scratch_sine, scratch_xor)
@@ -60,6 +61,9 @@ PARTS: tuple[Part, ...] = (
     Part("7", "cnn", "Convolutional networks: convolution, pooling, dropout", cnn_section),
     Part("8", "rnn", "Recurrent networks: backpropagation through time", rnn_section),
     Part("9", "gated", "Gated recurrences: LSTM and GRU", gated_section),
+    Part("10", "normalization", "Normalization: batch norm and layer norm in a deep sigmoid network",
+         normalization_section),
+    Part("11", "gpt", "A small GPT: embeddings, causal attention, residual blocks", gpt_section),
 )
 KEYS = tuple(dict.fromkeys(p.key for p in PARTS))
 

@@ -196,7 +196,8 @@ def char_model_sample(results: dict, prompt: str = "Python ", n_chars: int = 200
 
     data = results["settings"]["data"]
     dm = CharTextDataModule(source=data["source"], seq_len=data["seq_len"], stride=data["stride"],
-                            val_fraction=data["val_fraction"], batch_size=data["batch_size"])
+                            val_fraction=data["val_fraction"], batch_size=data["batch_size"],
+                            encoding=data.get("encoding", "one_hot"))
     net = SpecNetModule.load_from_checkpoint(results["best_checkpoint"], map_location="cpu").net
     return sample_text(net.eval(), dm, prompt, n_chars, seed=seed)
 

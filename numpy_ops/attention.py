@@ -1,0 +1,120 @@
+"""Multi-head scaled dot-product self-attention, its projections included (``nn.MultiheadAttention``'s maths).
+
+For a sequence x (N, T, D), with H heads of size d = D / H::
+
+    q, k, v = split(x W_in^T + b_in)             each (N, H, T, d)   W_in (3D, D): W_q, W_k, W_v stacked
+    s = q k^T / sqrt(d)                          (N, H, T, T)        scores; causal: s[i, j] = -inf for j > i
+    p = softmax(s) over the last axis            (N, H, T, T)        each query's weights over the keys
+    a = p v                                      (N, H, T, d)        then the heads side by side (N, T, D)
+    out = a W_out^T + b_out                      (N, T, D)
+
+The parameters are ``nn.MultiheadAttention``'s: ``in_proj_weight`` (3D, D), ``in_proj_bias`` (3D,),
+``out_proj.weight`` (D, D), ``out_proj.bias`` (D,).
+
+Backward, in reverse::
+
+    da = dout_a W_out                 dp = da v^T           dv = p^T da
+    ds = p * (dp - sum_j(dp * p))     (the softmax's Jacobian: its row-sum term is the normalisation's path)
+    dq = ds k / sqrt(d)               dk = ds^T q / sqrt(d)
+
+A masked score is -inf, so its weight p is exactly 0 and so is its ds: the mask needs no backward of its
+own. It must act *before* the softmax (a weight zeroed after it leaves rows that no longer sum to 1).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .op import Op
+
+
+def softmax_last(s: np.ndarray) -> np.ndarray:
+    """softmax over the last axis, shifted by the row maximum (no overflow; -inf entries give 0)."""
+    e = np.exp(s - s.max(axis=-1, keepdims=True))
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+def softmax_last_backward(dp: np.ndarray, p: np.ndarray) -> np.ndarray:
+    """dL/ds for p = softmax(s) over the last axis, from dL/dp."""
+    return p * (dp - (dp * p).sum(axis=-1, keepdims=True))
+
+
+def causal_mask(T: int) -> np.ndarray:
+    """(T, T) booleans, True where query i may not see key j (j > i)."""
+    return np.triu(np.ones((T, T), dtype=bool), k=1)
+
+
+class AttentionOp(Op):
+    """``forward(x, in_proj_weight, in_proj_bias, out_proj_weight, out_proj_bias)`` -> out (N, T, D).
+
+    Shapes as in the module docstring; ``num_heads`` must divide D. ``causal=True`` lets step i attend only
+    to steps 0..i (a language model). ``backward`` returns ``(dx, dW_in, db_in, dW_out, db_out)``.
+    `weights` gives the attention maps p (N, H, T, T) of an input, for drawing them.
+    """
+
+    name = "attention"
+    n_inputs = 5
+    softmax_backward = staticmethod(softmax_last_backward)
+
+    def __init__(self, num_heads: int = 1, causal: bool = False):
+        if isinstance(num_heads, bool) or not isinstance(num_heads, (int, np.integer)) or num_heads < 1:
+            raise ValueError(f"attention: num_heads must be an integer >= 1, got {num_heads!r}")
+        self.num_heads, self.causal = int(num_heads), bool(causal)
+
+    def extra_repr(self) -> str:
+        return f"num_heads={self.num_heads}, causal={self.causal}"
+
+    def _check(self, x, w_in, b_in, w_out, b_out) -> None:
+        if x.ndim != 3:
+            raise ValueError(f"attention: input must be (batch, time, features), got shape {x.shape}")
+        D = x.shape[2]
+        if D % self.num_heads:
+            raise ValueError(f"attention: {self.num_heads} heads do not divide the {D} features")
+        expected = ((3 * D, D), (3 * D,), (D, D), (D,))
+        got = tuple(a.shape for a in (w_in, b_in, w_out, b_out))
+        if got != expected:
+            raise ValueError(f"attention: for {D} features expected in_proj_weight, in_proj_bias, out_proj.weight, "
+                             f"out_proj.bias of shapes {expected}, got {got}")
+        if x.dtype != w_in.dtype:
+            raise TypeError(f"attention: input dtype {x.dtype} differs from weight dtype {w_in.dtype}")
+
+    def _heads(self, a: np.ndarray) -> np.ndarray:
+        """(N, T, D) -> (N, H, T, d)."""
+        N, T, D = a.shape
+        return a.reshape(N, T, self.num_heads, D // self.num_heads).transpose(0, 2, 1, 3)
+
+    def _scores(self, x, w_in, b_in):
+        qkv = x @ w_in.T + b_in
+        q, k, v = (self._heads(part) for part in np.split(qkv, 3, axis=-1))
+        s = q @ k.transpose(0, 1, 3, 2) / math.sqrt(q.shape[-1])
+        if self.causal:
+            s = np.where(causal_mask(x.shape[1]), -np.inf, s)
+        return q, k, v, softmax_last(s)
+
+    def weights(self, x, w_in, b_in, w_out=None, b_out=None) -> np.ndarray:
+        """The attention maps p (N, H, T, T) of input x: row i is query i's weights over the keys."""
+        return self._scores(x, w_in, b_in)[3]
+
+    def forward(self, x, w_in, b_in, w_out, b_out):
+        self._check(x, w_in, b_in, w_out, b_out)
+        q, k, v, p = self._scores(x, w_in, b_in)
+        N, T, D = x.shape
+        a = (p @ v).transpose(0, 2, 1, 3).reshape(N, T, D)
+        return a @ w_out.T + b_out, (x, w_in, w_out, q, k, v, p, a)
+
+    def backward(self, dout, cache):
+        x, w_in, w_out, q, k, v, p, a = cache
+        N, T, D = x.shape
+        dout2 = dout.reshape(-1, D)
+        dw_out, db_out = dout2.T @ a.reshape(-1, D), dout2.sum(axis=0)
+        da = self._heads(dout @ w_out)
+        dp = da @ v.transpose(0, 1, 3, 2)
+        dv = p.transpose(0, 1, 3, 2) @ da
+        ds = self.softmax_backward(dp, p) / math.sqrt(q.shape[-1])
+        dq, dk = ds @ k, ds.transpose(0, 1, 3, 2) @ q
+        dqkv = np.concatenate([h.transpose(0, 2, 1, 3).reshape(N, T, D) for h in (dq, dk, dv)], axis=-1)
+        dqkv2 = dqkv.reshape(-1, 3 * D)
+        dx = (dqkv2 @ w_in).reshape(x.shape)
+        return dx, dqkv2.T @ x.reshape(-1, D), dqkv2.sum(axis=0), dw_out, db_out
