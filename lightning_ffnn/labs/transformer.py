@@ -55,9 +55,9 @@ def normalization_section(s: Section, opts: Options) -> None:
     s.add("A deep sigmoid network (8 hidden layers of 64) on the OCR letters, without normalization and with batch "
           "norm or layer norm between each linear layer and its sigmoid (`numpy_ops/norm.py`, numpy backend: every "
           "backward hand-written). See docs/normalization.md.")
-    extra = ("--data.init_args.size", "small") if opts.quick else ()
+    extra = {"data.init_args.size": "small"} if opts.quick else {}
     if opts.data_dir:
-        extra = (*extra, "--data.init_args.data_dir", opts.data_dir)
+        extra["data.init_args.data_dir"] = opts.data_dir
     runs = {label: fit_config(opts, cfg, f"normalization/{cfg}", "numpy", 2 if opts.quick else None, extra)
             for label, cfg in NORM_VARIANTS.items()}
     for label, r in runs.items():
@@ -147,7 +147,7 @@ def gpt_section(s: Section, opts: Options) -> None:
           "`configs/char_gpt.yaml`; with the numpy backend every backward is hand-written (`numpy_ops/attention.py`, "
           "`norm.py`, `embedding.py`, `residual.py`). Against it, the character RNN (`configs/char_rnn.yaml`) on "
           "the same text and split. See docs/transformer.md.")
-    extra = ("--data.init_args.source", "zen", "--data.init_args.seq_len", "16") if opts.quick else ()
+    extra = {"data.init_args.source": "zen", "data.init_args.seq_len": 16} if opts.quick else {}
     epochs = 1 if opts.quick else None
     runs = {f"char_gpt, {b}": fit_config(opts, "char_gpt", f"gpt/char_gpt_{b}", b, epochs, extra)
             for b in ("numpy", "torch")}
