@@ -25,6 +25,7 @@ from numpy_ops.init import INIT_SCHEMES
 
 from .layers import LOSS_MODULES
 from .network import build_network
+from .rng import GeneratorState
 from .tasks import DTYPES, DType, Task, loss_name
 
 # The CLI's choices come from numpy_ops' registries, so a name added there is a valid --model.* value here.
@@ -193,6 +194,10 @@ class FFNNModule(L.LightningModule):
                          for k in keys if k in there and there[k] != here.get(k))
         raise ValueError(f"the checkpoint holds a different network ({what or 'other layer shapes'}): resume with "
                          "the checkpoint's settings, or start a new run without --ckpt_path")
+
+    def configure_callbacks(self):
+        # Dropout draws from torch's generator: its state travels in the checkpoint so a resume draws the same masks.
+        return [GeneratorState()]
 
     def configure_optimizers(self):
         hp = self.hparams

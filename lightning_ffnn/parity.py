@@ -22,6 +22,7 @@ from lightning.pytorch.callbacks import Callback
 from .layers import LOSS_MODULES
 from .models import FFNNModule, per_step_flat
 from .network import native_twin
+from .rng import untouched_generator
 from .tasks import loss_name
 
 
@@ -89,7 +90,14 @@ class GradientParityCheck(Callback):
     @torch.enable_grad()
     def compare(self, pl_module: FFNNModule, x: torch.Tensor, y: torch.Tensor) -> dict[str, float]:
         """Per-parameter relative difference between the gradients of the loss on ``(x, y)`` computed through
-        the model's NumPy backward and through its native twin, both at the model's current weights."""
+        the model's NumPy backward and through its native twin, both at the model's current weights.
+
+        The check's forward draws its own dropout mask (the twin replays it) from torch's generator, whose state
+        is then put back: a run draws the same masks, and learns the same weights, with the check on or off."""
+        with untouched_generator():
+            return self._compare(pl_module, x, y)
+
+    def _compare(self, pl_module: FFNNModule, x: torch.Tensor, y: torch.Tensor) -> dict[str, float]:
         net = pl_module.net
         if self._twin is None:
             self._twin = native_twin(net)

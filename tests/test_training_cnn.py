@@ -17,7 +17,7 @@ from helpers_training import REPO, epoch_numbers, run_fit, skip_figures
 
 SMALL = ["--data.init_args.size", "small", "--data.init_args.val_fraction", "0.0", "--trainer.max_epochs", "1",
          "--trainer.logger.init_args.name", "run"]
-# The OCR CNN without its dropout (the two backends draw masks from different generators) and smaller.
+# The OCR CNN without its dropout, and smaller (with dropout: tests/test_reliability_dropout.py).
 NO_DROPOUT = json.dumps([
     {"type": "conv2d", "out_channels": 4, "kernel_size": 3, "padding": "same"}, {"type": "activation", "name": "relu"},
     {"type": "max_pool2d", "kernel_size": 2}, {"type": "conv2d", "out_channels": 6, "kernel_size": 3, "stride": 2,
