@@ -25,7 +25,7 @@ from numpy_ops.init import INIT_SCHEMES
 
 from .layers import LOSS_MODULES
 from .network import build_network
-from .rng import GeneratorState
+from .generator_state import GeneratorState
 from .tasks import DTYPES, DType, Task, loss_name
 
 # The CLI's choices come from numpy_ops' registries, so a name added there is a valid --model.* value here.

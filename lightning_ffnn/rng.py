@@ -7,19 +7,18 @@ so a seed gives the same masks, and in float64 the same numbers, on the ``numpy`
 Two consequences, handled here:
 
 * a checkpoint must hold the generator's state, or a resumed run draws the masks of a fresh start
-  (`GeneratorState`, a callback the model brings itself: `FFNNModule.configure_callbacks`);
+  (`lightning_ffnn.generator_state.GeneratorState`, a callback the model brings itself);
 * anything that runs the network outside training (the gradient parity check, the run's figures) must leave the
   generator as it found it, or switching it on would change what the network learns (`untouched_generator`).
+
+This module imports torch only (the layers import it; Lightning is not needed to build a network).
 """
 
 from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator
-from typing import Any
-
 import torch
-from lightning.pytorch.callbacks import Callback
 
 
 def torch_dropout_mask(x: torch.Tensor, p: float) -> torch.Tensor:
@@ -42,19 +41,3 @@ def untouched_generator() -> Iterator[None]:
     """Run a block without moving torch's global CPU generator: its state is put back afterwards."""
     with torch.random.fork_rng(devices=[]):
         yield
-
-
-class GeneratorState(Callback):
-    """Keeps torch's global CPU generator state in each checkpoint and restores it on resume.
-
-    Saved when the checkpoint is written (the end of an evaluated epoch), restored when ``--ckpt_path`` loads it,
-    so the epochs after a resume draw the dropout masks that the uninterrupted run drew. A checkpoint written
-    before this callback existed holds no state: the generator is then left as seeded (the old behaviour)."""
-
-    def state_dict(self) -> dict[str, Any]:
-        return {"torch_cpu": torch.get_rng_state()}
-
-    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
-        saved = state_dict.get("torch_cpu")
-        if saved is not None:
-            torch.set_rng_state(saved)

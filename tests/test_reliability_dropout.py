@@ -25,7 +25,7 @@ SMALL = ["--data.init_args.size", "small", "--data.init_args.val_fraction", "0.0
 @pytest.mark.parametrize("p", [0.25, 0.5, 1.0, 0.0])
 @pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
 def test_numpy_dropout_draws_the_mask_nn_dropout_draws(p, dtype):
-    from lightning_ffnn.layers import NumpyDropout
+    from lightning_ffnn.layers_cnn import NumpyDropout
 
     x = torch.randn(6, 3, 5, dtype=dtype)
     results = []
@@ -40,7 +40,7 @@ def test_numpy_dropout_draws_the_mask_nn_dropout_draws(p, dtype):
 
 
 def test_numpy_dropout_on_an_empty_batch_draws_nothing():
-    from lightning_ffnn.layers import NumpyDropout
+    from lightning_ffnn.layers_cnn import NumpyDropout
 
     before = torch.get_rng_state()
     assert NumpyDropout(0.5)(torch.ones(0, 4)).shape == (0, 4)
