@@ -12,6 +12,7 @@ Nothing is logged per training step, which keeps Lightning's per-step cost low.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Literal
 
 import lightning as L
@@ -23,9 +24,10 @@ from numpy_ops import spec as S
 from numpy_ops.activations import ACTIVATIONS
 from numpy_ops.init import INIT_SCHEMES
 
+from .generator_state import GeneratorState
 from .layers import LOSS_MODULES
 from .network import build_network
-from .generator_state import GeneratorState
+from .network_check import check_output_shape, check_size, eval_chunk_size
 from .tasks import DTYPES, DType, Task, loss_name
 
 # The CLI's choices come from numpy_ops' registries, so a name added there is a valid --model.* value here.
@@ -70,8 +72,10 @@ class FFNNModule(L.LightningModule):
             batch: the same batches in the same order give the same weights as 1, and Lightning's per-call
             cost is paid once per group (it dominates tiny steps, batch size 1). Single-process only; it
             excludes Lightning's automatic gradient accumulation and clipping (manual optimization).
-        eval_batch_size: evaluate each whole set in chunks of this many examples (the same numbers, less memory:
-            a CNN's activations for 60 000 images at once would need many GB); None = one forward pass a set.
+        eval_batch_size: evaluate each whole set in chunks of this many examples (the same numbers, less memory);
+            ``"auto"`` (the default) sizes the chunks from the network so that one takes at most
+            `lightning_ffnn.network_check.EVAL_MEMORY_BUDGET` (1 GiB: a CNN's activations for 60 000 images at
+            once would need ~40 GiB); ``"whole"``: one forward pass a set, when asked.
     """
 
     def __init__(
@@ -96,7 +100,7 @@ class FFNNModule(L.LightningModule):
         output_dim: int | None = None,
         class_names: list[str] | None = None,
         steps_per_call: int = 1,
-        eval_batch_size: int | None = None,
+        eval_batch_size: int | Literal["auto", "whole"] = "auto",
     ):
         super().__init__()
         hidden_sizes = list(hidden_sizes)
@@ -106,8 +110,9 @@ class FFNNModule(L.LightningModule):
             raise ValueError(f"model.lr: the learning rate must be > 0, got {lr}")
         if momentum < 0 or weight_decay < 0:
             raise ValueError(f"model.momentum and model.weight_decay must be >= 0, got {momentum}, {weight_decay}")
-        if eval_batch_size is not None and eval_batch_size < 1:
-            raise ValueError(f"model.eval_batch_size must be >= 1 or null, got {eval_batch_size}")
+        if eval_batch_size not in ("auto", "whole", None) and (isinstance(eval_batch_size, bool) or not isinstance(
+                eval_batch_size, int) or eval_batch_size < 1):
+            raise ValueError(f"model.eval_batch_size must be an integer >= 1, 'auto' or 'whole', got {eval_batch_size!r}")
         if steps_per_call < 1:
             raise ValueError(f"model.steps_per_call must be >= 1, got {steps_per_call}")
         if init_bounds[0] >= init_bounds[1]:
@@ -133,6 +138,7 @@ class FFNNModule(L.LightningModule):
     # -- construction -----------------------------------------------------------------------------
     def _build(self) -> None:
         hp = self.hparams
+        check_size(self.network_spec(), self._input_shape(), DTYPES[hp.dtype])  # before any weight is drawn
         self.net = build_network(self.network_spec(), hp.input_shape or hp.input_dim, hp.backend, hp.init,
                                  hp.seed, DTYPES[hp.dtype], tuple(hp.init_bounds))
         numpy_loss, torch_loss = LOSS_MODULES[loss_name(hp.task)]
@@ -145,6 +151,19 @@ class FFNNModule(L.LightningModule):
         if self.spec_body is not None:
             return [*self.spec_body, S.Linear(int(hp.output_dim))]
         return S.mlp_spec(hp.hidden_sizes, hp.activation, hp.output_dim)
+
+    def _input_shape(self) -> tuple[int, ...]:
+        hp = self.hparams
+        return tuple(hp.input_shape) if hp.input_shape else (int(hp.input_dim),)
+
+    def prepare_data(self) -> None:
+        """Lightning calls this before its logger makes the run directory: set up the data and the network here,
+        so a file or a layer list that does not fit stops the run before anything is written. (`setup` then
+        finds both done; under DDP the other ranks do it in `setup`.)"""
+        dm = self.trainer.datamodule if self._trainer is not None else None
+        if dm is not None:
+            dm.setup("fit")
+            self.setup("fit")
 
     def setup(self, stage: str) -> None:
         """Take the task and the shapes from the datamodule (set up before this hook runs)."""
@@ -161,6 +180,9 @@ class FFNNModule(L.LightningModule):
                     raise ValueError(f"model.{key} is {self.hparams[key]!r} but the data set has {value!r}")
             if dm.dtype != self.hparams.dtype:
                 raise ValueError(f"model.dtype {self.hparams.dtype} differs from data.dtype {dm.dtype}")
+            targets = dm.eval_sets()["train"][1]
+            check_output_shape(self.network_spec(), self._input_shape(), dm.task, dm.output_dim,
+                               tuple(targets.shape[1:]))
         if self.batches_per_call > 1 and self._trainer is not None and self.trainer.world_size > 1:
             # Several backward passes per call cannot be synchronised by DDP (one backward per forward):
             # fall back to one step per call, which gives the same batches and updates.
@@ -226,14 +248,22 @@ class FFNNModule(L.LightningModule):
             raise DivergenceError(
                 f"the training loss became {loss.item()} at epoch {self.current_epoch}, step {step_in_epoch} "
                 f"(global step {self.global_step}): training diverged. Try a smaller learning rate "
-                f"(model.lr is {self.hparams.lr}). The last good checkpoint is kept in the run directory."
+                f"(model.lr is {self.hparams.lr}). {self._kept_checkpoint()}"
             )
         return loss
 
+    def _kept_checkpoint(self) -> str:
+        """What a diverged run leaves to resume from: the newest checkpoint written, if any was."""
+        ckpt = self.trainer.checkpoint_callback if self._trainer is not None else None
+        saved = [p for p in (getattr(ckpt, "last_model_path", ""), getattr(ckpt, "best_model_path", "")) if p]
+        if saved and Path(saved[0]).is_file():
+            return f"The last good checkpoint is kept: {saved[0]}"
+        return "No checkpoint was written: it diverged before its first evaluated epoch"
+
     def evaluate(self, x: torch.Tensor, y: torch.Tensor) -> dict[str, torch.Tensor]:
         """Loss and task metric of a whole set, in the parameters' dtype (RMSE in the data's original units)."""
-        chunk = self.hparams.get("eval_batch_size")
-        out = self.net(x) if chunk is None else torch.cat([self.net(part) for part in x.split(chunk)])
+        chunk = self.eval_chunk_size()
+        out = self.net(x) if chunk is None or chunk >= len(x) else torch.cat([self.net(part) for part in x.split(chunk)])
         out, y = per_step_flat(out, y)
         metrics = {"loss": self.loss_fn(out, y)}
         task = self.hparams.task
@@ -246,6 +276,15 @@ class FFNNModule(L.LightningModule):
             to_units = dm.to_original_units if dm is not None else (lambda t: t)
             metrics["rmse"] = torch.sqrt(torch.mean((to_units(out) - to_units(y)) ** 2))
         return metrics
+
+    def eval_chunk_size(self) -> int | None:
+        """Examples per evaluation forward pass (`eval_batch_size`); None: the whole set at once."""
+        setting = self.hparams.get("eval_batch_size", "auto")
+        if setting == "whole":
+            return None
+        if setting in ("auto", None):  # None, in checkpoints of before "auto", meant whole sets: the same numbers
+            return eval_chunk_size(self.network_spec(), self._input_shape(), DTYPES[self.hparams.dtype])
+        return int(setting)
 
     def on_train_epoch_start(self) -> None:
         # The last epoch is always evaluated (so recorded, and checkpointed as last.ckpt), whatever

@@ -56,6 +56,7 @@ def lab32(argv: list[str]) -> None:
 
 
 def main(argv: list[str]) -> int:
+    from lightning_ffnn.atomic import DiskFullError
     from lightning_ffnn.callbacks import GradientParityError
     from lightning_ffnn.cli import configure_runtime
     from course.datasets.errors import DataError
@@ -69,7 +70,7 @@ def main(argv: list[str]) -> int:
             run_cli(argv)
         else:
             lab32(argv)
-    except (DataError, DivergenceError, GradientParityError) as exc:
+    except (DataError, DivergenceError, GradientParityError, DiskFullError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     except (ValueError, MisconfigurationException) as exc:
