@@ -1,5 +1,5 @@
 # Two entry points for a fresh machine:
-#   make run    set up .venv and run the main job (scripts/train.py)
+#   make run    set up .venv and run the main job (scripts/main_job.py)
 #   make test   set up .venv and run the test suite
 # torch==2.13.0 is installed first on purpose: it is the CPU build on local disk;
 # letting a dependency resolve torch freely pulls a multi-GB CUDA build.
@@ -20,7 +20,7 @@ $(STAMP): pyproject.toml
 setup: $(STAMP)
 
 run: $(STAMP)
-	$(PY) scripts/train.py $(ARGS)
+	$(PY) scripts/main_job.py $(ARGS)
 
 test: $(STAMP)
 	$(PY) -m pytest -q $(ARGS)

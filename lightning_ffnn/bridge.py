@@ -13,7 +13,7 @@ How a call flows:
    The cache travels to ``setup_context`` as a "layout" (`_layout`), the cache's own structure with
    each array replaced by where it comes from: an input or the output (by position), or a new array,
    which becomes an extra output tensor marked non-differentiable. Whatever is not an array (a shape,
-   a flag, a number) stays in the layout as it is; tuples of entries are walked.
+   a flag, a number) stays in the layout as it is; tuples and lists of entries are walked.
 2. ``setup_context`` saves the arrays with ``ctx.save_for_backward``: the original input tensors (so
    in-place changes between forward and backward are caught by autograd's version check), the output,
    and the extras; the layout, with the cache's other entries, is kept on ``ctx``. No compute there.
@@ -62,7 +62,8 @@ def to_tensor(a: np.ndarray) -> torch.Tensor:
 
 def _layout(entry: Any, arrays: tuple, out: np.ndarray, new: list[np.ndarray]) -> tuple:
     """The cache entry ``entry`` with each array replaced by ("out",), ("in", i) or ("new", k) (appending new
-    arrays to ``new``); a tuple becomes ("tuple", its entries' layouts); anything else ("value", itself)."""
+    arrays to ``new``); a tuple or list becomes ("tuple" or "list", its entries' layouts); anything else
+    ("value", itself)."""
     if isinstance(entry, np.ndarray):
         if entry is out:
             return ("out",)
@@ -71,15 +72,15 @@ def _layout(entry: Any, arrays: tuple, out: np.ndarray, new: list[np.ndarray]) -
                 return ("in", i)
         new.append(entry)
         return ("new", len(new) - 1)
-    if isinstance(entry, tuple):
-        return ("tuple", tuple(_layout(e, arrays, out, new) for e in entry))
+    if type(entry) in (tuple, list):
+        return (type(entry).__name__, tuple(_layout(e, arrays, out, new) for e in entry))
     return ("value", entry)
 
 
 def _saved(layout: tuple, inputs: tuple, out: torch.Tensor, extras: tuple) -> list[torch.Tensor]:
     """The tensors of the layout's arrays, in the order `_rebuild` reads them back."""
     kind = layout[0]
-    if kind == "tuple":
+    if kind in ("tuple", "list"):
         return [t for sub in layout[1] for t in _saved(sub, inputs, out, extras)]
     if kind == "value":
         return []
@@ -89,8 +90,9 @@ def _saved(layout: tuple, inputs: tuple, out: torch.Tensor, extras: tuple) -> li
 def _rebuild(layout: tuple, saved) -> Any:
     """The cache, from its layout and an iterator over the saved tensors (as NumPy arrays)."""
     kind = layout[0]
-    if kind == "tuple":
-        return tuple(_rebuild(sub, saved) for sub in layout[1])
+    if kind in ("tuple", "list"):
+        entries = [_rebuild(sub, saved) for sub in layout[1]]
+        return tuple(entries) if kind == "tuple" else entries
     if kind == "value":
         return layout[1]
     return next(saved).numpy()

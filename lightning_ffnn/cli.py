@@ -1,7 +1,7 @@
-"""The LightningCLI behind ``scripts/train.py``.
+"""The LightningCLI behind ``scripts/train.py``, and `cli_main`, the one function that runs a setting.
 
-``python scripts/train.py fit --config configs/ocr_small.yaml --model.backend numpy`` builds an
-`FFNNModule`, the datamodule named in the config, and a Trainer with the project's defaults:
+``python scripts/train.py fit --config configs/ocr_small.yaml --model.backend numpy`` builds a
+`SpecNetModule`, the datamodule named in the config, and a Trainer with the project's defaults:
 
 * TensorBoard logs in ``runs/<name>/version_<n>/`` (figures, ``results.json``, ``config.yaml`` there too);
 * checkpoints in ``runs/<name>/version_<n>/checkpoints/`` (``last.ckpt``, the newest evaluated epoch, and the
@@ -12,27 +12,73 @@
   `configure_runtime`, which entry points call (importing a module changes no process-wide setting);
 * no sanity validation, no per-step logging, a progress bar that refreshes rarely: the data sets
   are tiny, so Lightning's per-step costs would otherwise dominate;
-* ``model.dtype`` and ``model.seed`` are passed on to the datamodule (one setting, no mismatch).
+* ``model.dtype`` and ``model.seed`` are passed on to the datamodule (one setting, no mismatch); what the data
+  decides (task, shapes, evaluation sets, target units) is linked into the model when both are built
+  (`lightning_ffnn.models.data_settings`);
+* several optimizer steps per Lightning call (``--speed.steps_per_call``, `lightning_ffnn.speed.StepsPerCall`), and
+  the last epoch always evaluated (`EvaluateLastEpoch`);
+* an integer ``--trainer.limit_train_batches`` (and the other batch counts) is a number of batches, as Lightning's
+  docs say (`Trainer`);
+* every error found while the classes are built is a `SettingsError` ("invalid setting" for ``scripts/train.py``).
+
+A run as data: `Setting` (a config and the flags that override it) gives the arguments `cli_main` takes and the
+command line that reruns it; `run_results` reads the record the run wrote (``results.json``).
 """
 
 from __future__ import annotations
 
+import json
+import shlex
+import sys
 import warnings
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
+import lightning as L
 import torch
+from lightning.fabric.utilities.exceptions import MisconfigurationException
 from lightning.pytorch.callbacks import LearningRateMonitor, TQDMProgressBar
 from lightning.pytorch.cli import LightningArgumentParser, LightningCLI
 
-from .atomic import AtomicCheckpointIO
-from .checkpointing import RunCheckpoint
-from .datamodules import ArrayDataModule
-from .models import FFNNModule
-from .parity import GradientParityCheck
-from .record import RunRecorder
+from course.datasets.errors import DataError
 from course.threads import limit_blas_threads
 
+from .atomic import AtomicCheckpointIO
+from .checkpointing import EvaluateLastEpoch, RunCheckpoint
+from .datamodules import ArrayDataModule
+from .errors import SettingsError
+from .models import DATA_SETTINGS, SpecNetModule
+from .parity import GradientParityCheck
+from .record import RunRecorder
+from .speed import StepsPerCall
+
 RUNS_DIR = "runs"
+REPO = Path(__file__).resolve().parents[1]
+
+
+class Trainer(L.Trainer):
+    """Lightning's Trainer, whose batch counts parse as its docs say: an integer is a number of batches.
+
+    Lightning 2.6 annotates them ``Union[float, int]``, so LightningCLI read ``--trainer.limit_train_batches 1``
+    as the fraction 1.0 (a whole epoch). Here the same arguments are annotated int first; nothing else changes."""
+
+    def __init__(
+        self,
+        *,
+        limit_train_batches: int | float | None = None,
+        limit_val_batches: int | float | None = None,
+        limit_test_batches: int | float | None = None,
+        limit_predict_batches: int | float | None = None,
+        overfit_batches: int | float = 0.0,
+        val_check_interval: int | float | str | timedelta | dict | None = None,
+        **kwargs,
+    ):
+        super().__init__(limit_train_batches=limit_train_batches, limit_val_batches=limit_val_batches,
+                         limit_test_batches=limit_test_batches, limit_predict_batches=limit_predict_batches,
+                         overfit_batches=overfit_batches, val_check_interval=val_check_interval, **kwargs)
 
 
 class EpochProgressBar(TQDMProgressBar):
@@ -67,7 +113,8 @@ class FFNNCLI(LightningCLI):
         kwargs["trainer_defaults"] = {**defaults, **kwargs["trainer_defaults"]}
         kwargs.setdefault("seed_everything_default", 0)
         kwargs.setdefault("save_config_kwargs", {"overwrite": True})
-        super().__init__(FFNNModule, ArrayDataModule, *args, subclass_mode_data=True, **kwargs)
+        kwargs.setdefault("trainer_class", Trainer)
+        super().__init__(SpecNetModule, ArrayDataModule, *args, subclass_mode_data=True, **kwargs)
 
     def add_arguments_to_parser(self, parser: LightningArgumentParser) -> None:
         parser.add_argument("--torch_threads", type=int, default=1,
@@ -78,6 +125,9 @@ class FFNNCLI(LightningCLI):
                                  "a CNN's large ones gain from more (docs/cnn.md).")
         parser.link_arguments("model.dtype", "data.init_args.dtype")
         parser.link_arguments("model.seed", "data.init_args.seed")
+        for key, read in DATA_SETTINGS.items():  # what the data decides, read from the built datamodule
+            parser.link_arguments("data", f"model.{key}", compute_fn=read, apply_on="instantiate")
+        parser.add_lightning_class_args(StepsPerCall, "speed")
         parser.add_lightning_class_args(RunCheckpoint, "checkpoint")
         parser.set_defaults({"checkpoint.monitor": "selection_loss", "checkpoint.mode": "min",
                              "checkpoint.save_last": True, "checkpoint.filename": "best-{epoch}",
@@ -92,7 +142,7 @@ class FFNNCLI(LightningCLI):
 
         LightningCLI would overwrite ``--model.*`` with the hyper-parameters saved in a checkpoint given by
         path (not with ``--ckpt_path last``, resolved later): ``--model.hidden_sizes`` would be ignored instead
-        of refused (see `FFNNModule.on_load_checkpoint`), and ``--model.backend`` could not switch backends.
+        of refused (see `SpecNetModule.on_load_checkpoint`), and ``--model.backend`` could not switch backends.
 
         A private hook, overridden because LightningCLI 2.6 has no public switch for this step. If a Lightning
         upgrade renames it, this override stops applying: tests/test_training_cli.py
@@ -126,38 +176,114 @@ class FFNNCLI(LightningCLI):
         config["ckpt_path"] = str(last)
         print(f"resuming from {last}")
 
+    def instantiate_classes(self) -> None:
+        """Every error found while building the model, the data, the callbacks and the Trainer is a settings error
+        (a bad value in a config or a flag), named as one: `SettingsError`. Missing or unreadable data stays a
+        `DataError`, also when it is found while the data's settings are linked into the model."""
+        try:
+            super().instantiate_classes()
+        except (DataError, SettingsError):
+            raise
+        except (ValueError, MisconfigurationException) as exc:
+            # A datamodule read while its settings are linked into the model (`DATA_SETTINGS`) raises inside
+            # jsonargparse, which wraps the error in a page of its own text: say the error itself, in its one line.
+            cause = exc.__cause__
+            if isinstance(cause, (DataError, SettingsError)):
+                raise cause from None
+            raise SettingsError(str(exc)) from exc
+
     def instantiate_trainer(self, **kwargs):
-        """The quiet progress bar, unless the user turned the bar off or brought their own; crash-safe checkpoint
-        writes, unless the user gave plugins. (LightningCLI's public hook: ``kwargs`` override the parsed
-        ``trainer`` settings.)"""
+        """The last epoch always evaluated (`EvaluateLastEpoch`); the quiet progress bar, unless the user turned the
+        bar off or brought their own; crash-safe checkpoint writes, unless the user gave plugins. (LightningCLI's
+        public hook: ``kwargs`` override the parsed ``trainer`` settings.)"""
         init = self.config_init[self.subcommand] if self.subcommand else self.config_init
         trainer = init.get("trainer") or {}
         given = trainer.get("callbacks")
         callbacks = [] if given is None else list(given) if isinstance(given, list) else [given]
+        callbacks.append(EvaluateLastEpoch())
         if trainer.get("enable_progress_bar") is not False and not any(isinstance(c, TQDMProgressBar)
                                                                         for c in callbacks):
-            kwargs.setdefault("callbacks", [*callbacks, EpochProgressBar(refresh_rate=50)])
+            callbacks.append(EpochProgressBar(refresh_rate=50))
+        kwargs.setdefault("callbacks", callbacks)
         if not trainer.get("plugins"):
             kwargs.setdefault("plugins", [AtomicCheckpointIO()])
         return super().instantiate_trainer(**kwargs)
 
 
-def run(args: list[str]) -> dict | None:
-    """Run one command as ``scripts/train.py`` does (``args`` is its command line); return the run's record
-    (`RunRecorder.results`: settings, per-epoch and final metrics, data source, wall time), or None when
-    nothing was fitted (``--print_config``)."""
+def cli_main(args: list[str] | Setting) -> L.Trainer:
+    """Run one command as ``scripts/train.py`` does (``args``: its command line, or a `Setting`); return the Trainer.
+
+    What the run recorded is in its run directory (`run_results`). Settings errors raise `SettingsError`, and
+    LightningCLI's own parser exits with status 2 on a flag it cannot parse."""
     configure_runtime()
+    if isinstance(args, Setting):
+        args = args.args()
     # LightningCLI warns when it gets `args` while the process has a command line too; here `args` is the
     # command line that counts. sys.argv itself must stay as it is: DDP starts the other ranks by re-running it.
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=r"LightningCLI's args parameter is intended")
-        cli = FFNNCLI(args=args)
-    recorder = next((c for c in cli.trainer.callbacks if isinstance(c, RunRecorder)), None)
-    return recorder.results if recorder is not None else None
+        return FFNNCLI(args=args).trainer
+
+
+def run_results(trainer: L.Trainer) -> dict[str, Any]:
+    """The record of a fitted run (`RunRecorder`: settings, per-epoch and final metrics, data source, wall time),
+    as the run wrote it to ``results.json`` in its run directory."""
+    path = Path(trainer.log_dir or trainer.default_root_dir) / "results.json"
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: the run wrote no record (nothing fitted, or --record.write_files false)")
+    return json.loads(path.read_text())
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One training run as data: a config file (relative to the repository root, or absolute) and the settings that
+    override it, by their flag names (``{"model.backend": "numpy", "trainer.max_epochs": 5}``).
+
+    `args` is what `cli_main` takes; `command` is the command line that reruns the run from the repository root."""
+
+    config: str
+    overrides: dict[str, Any] = field(default_factory=dict)
+
+    def _flags(self) -> list[str]:
+        flags = []
+        for key, value in self.overrides.items():
+            text = (json.dumps(value) if isinstance(value, (list, tuple, dict)) else
+                    str(value).lower() if isinstance(value, bool) else "null" if value is None else str(value))
+            flags += [f"--{key}", text]
+        return flags
+
+    def args(self) -> list[str]:
+        return ["fit", "--config", str(REPO / self.config), *self._flags()]
+
+    def command(self) -> str:
+        return shlex.join(["python", "scripts/train.py", "fit", "--config", self.config, *self._flags()])
+
+
+def exit_status(job: Callable[[], object]) -> int:
+    """Run ``job`` as an entry point does and say how it went: 0 when it returns; a settings error (`SettingsError`,
+    Lightning's `MisconfigurationException`, a file named by a flag that does not exist) prints ``error: invalid
+    setting: ...`` and gives 2; missing or unfitting data, a diverged run, a failed gradient parity check or a full
+    disk while saving print ``error: ...`` and give 1. Anything else is a bug: it propagates, with its traceback."""
+    from .atomic import DiskFullError
+    from .models import DivergenceError
+    from .parity import GradientParityError
+
+    try:
+        job()
+    except (DataError, DivergenceError, GradientParityError, DiskFullError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except (SettingsError, MisconfigurationException) as exc:
+        print(f"error: invalid setting: {exc}", file=sys.stderr)
+        return 2
+    except FileNotFoundError as exc:  # e.g. --ckpt_path naming no file
+        print(f"error: file not found: {exc.filename or exc}", file=sys.stderr)
+        return 2
+    return 0
 
 
 def configure_runtime() -> None:
-    """The process-wide settings of a training entry point (`run`, scripts/train.py, the benchmark, the report):
+    """The process-wide settings of a training entry point (`cli_main`, scripts/train.py, the benchmark, the report):
     NumPy's BLAS on one thread (`course.threads`) and Lightning's warnings that a user cannot act on
     silenced. Idempotent. Importing the package changes none of this: a program that only imports it keeps its
     own settings."""

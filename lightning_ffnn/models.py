@@ -1,29 +1,33 @@
-"""The LightningModule ("system") that trains every lab's feed-forward network.
+"""The LightningModule ("system") that trains a network described by layer specs, on any lab's data.
 
-One module for all labs, with a task switch: the network is a plain ``nn.Sequential`` built from a
-network spec (`numpy_ops.spec`) by `lightning_ffnn.network.build_network`; this module owns the loss, the metrics, the logging and the
-optimizer. Settings are type-hinted so LightningCLI validates them as ``--model.*`` flags.
+The network is a plain ``nn.Sequential`` built from a network spec (`numpy_ops.spec`) by
+`lightning_ffnn.network.build_network`; this module owns the loss, the metrics, the logging and the optimizer, as
+Lightning's own examples do, with one `_common_step` for training, validation and test. Settings are type-hinted so
+LightningCLI validates them as ``--model.*`` flags. What the data decides (the task, one example's shape, the
+number of outputs, the evaluation sets' names, the targets' units) is given to ``__init__``: the CLI links it from
+the datamodule when it builds both (`lightning_ffnn.cli`), and code that builds the module by hand passes
+`data_settings(dm)`. The module never looks at the Trainer's datamodule and changes no Trainer setting.
 
-Per-epoch metrics are computed after each training epoch with that epoch's final weights, over
-whole sets: the datamodule's validation loaders yield each evaluation set ("train", "test", ...)
-as one batch, so one forward pass per set gives its exact mean loss and accuracy / RMSE.
-Nothing is logged per training step, which keeps Lightning's per-step cost low.
+Per-epoch metrics are computed after each training epoch with that epoch's final weights, over whole sets: the
+datamodule's validation loaders yield each evaluation set ("train", "test", ...) as one batch, so one forward pass
+per set gives its exact mean loss and accuracy / RMSE. Nothing is logged per training step, which keeps Lightning's
+per-step cost low.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import lightning as L
 import torch
-from lightning.pytorch.utilities import rank_zero_info
 from torch import nn
 
 from numpy_ops import spec as S
 from numpy_ops.activations import ACTIVATIONS
 from numpy_ops.init import INIT_SCHEMES
 
+from .errors import SettingsError
 from .generator_state import GeneratorState
 from .layers import LOSS_MODULES
 from .network import build_network
@@ -43,12 +47,32 @@ def per_step_flat(out: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, tor
     return out, y
 
 
+def data_settings(dm: Any) -> dict[str, Any]:
+    """What a datamodule decides about the model, as `SpecNetModule` keyword arguments: the task, one example's
+    shape as served, the number of outputs, one example's target shape, the evaluation sets' names and the targets'
+    units. LightningCLI links
+    each of them (`lightning_ffnn.cli.DATA_LINKS` uses these same keys); code that builds the module by hand writes
+    ``SpecNetModule(..., **data_settings(dm))``."""
+    return {key: get(dm) for key, get in DATA_SETTINGS.items()}
+
+
+#: model argument -> how it is read from a datamodule (at instantiation, before any data is set up)
+DATA_SETTINGS = {
+    "task": lambda dm: dm.task,
+    "input_shape": lambda dm: list(dm.input_shape),
+    "output_dim": lambda dm: int(dm.output_dim),
+    "target_shape": lambda dm: list(dm.target_shape),
+    "eval_set_names": lambda dm: list(dm.eval_set_names),
+    "target_units": lambda dm: dm.target_units(),
+}
+
+
 class DivergenceError(RuntimeError):
     """Training produced a non-finite loss."""
 
 
-class FFNNModule(L.LightningModule):
-    """A feed-forward network trained on one of the labs' data sets.
+class SpecNetModule(L.LightningModule):
+    """A network given as layer specs, trained for classification, regression or binary classification.
 
     Args:
         backend: ``"torch"`` for native layers, ``"numpy"`` for the hand-written NumPy layers and loss.
@@ -64,14 +88,14 @@ class FFNNModule(L.LightningModule):
         optimizer, lr, momentum, nesterov, weight_decay, betas: SGD or Adam, as in torch.optim.
         dtype: the parameters' dtype (the datamodule serves the same, linked by the CLI).
         seed: seeds the initial weights (and, through the CLI, the batch order).
-        task, input_dim, input_shape, output_dim, class_names: taken from the datamodule when left unset
-            (input_shape is one example's shape as served, e.g. [1, 16, 8] for a CNN; it is saved with the
-            hyper-parameters so a checkpoint rebuilds the same network without the data).
-        steps_per_call: optimizer steps per Lightning training call. With more than 1 the training loader
-            serves groups of that many batches (`batches_per_call`) and `training_step` makes one step per
-            batch: the same batches in the same order give the same weights as 1, and Lightning's per-call
-            cost is paid once per group (it dominates tiny steps, batch size 1). Single-process only; it
-            excludes Lightning's automatic gradient accumulation and clipping (manual optimization).
+        task, input_shape, output_dim, target_shape, eval_set_names, target_units: what the data decides
+            (`data_settings`): the task (`lightning_ffnn.tasks.TASKS`), one example's shape as served (e.g. [128],
+            or [1, 16, 8] for a CNN), the number of outputs, one example's target shape ([] for a class label,
+            [T] for a label per time step, [1] for a regression target; the network's output is checked against
+            it when it is built, None skips the check), the names of the evaluation sets in the order of the validation
+            loaders ("train" first), and for standardised regression targets the (mean, std) that map them back
+            to the data's units (RMSE is reported in them). Saved with the hyper-parameters, so a checkpoint
+            rebuilds the same network without the data.
         eval_batch_size: evaluate each whole set in chunks of this many examples (the same numbers, less memory);
             ``"auto"`` (the default) sizes the chunks from the network so that one takes at most
             `lightning_ffnn.network_check.EVAL_MEMORY_BUDGET` (1 GiB: a CNN's activations for 60 000 images at
@@ -95,52 +119,53 @@ class FFNNModule(L.LightningModule):
         dtype: DType = "float32",
         seed: int = 0,
         task: Task | None = None,
-        input_dim: int | None = None,
         input_shape: list[int] | None = None,
         output_dim: int | None = None,
-        class_names: list[str] | None = None,
-        steps_per_call: int = 1,
+        target_shape: list[int] | None = None,
+        eval_set_names: list[str] = ("train",),
+        target_units: tuple[float, float] | None = None,
         eval_batch_size: int | Literal["auto", "whole"] = "auto",
     ):
         super().__init__()
         hidden_sizes = list(hidden_sizes)
         if any(int(h) < 1 for h in hidden_sizes):
-            raise ValueError(f"model.hidden_sizes: every hidden layer needs at least 1 unit, got {hidden_sizes}")
+            raise SettingsError(f"model.hidden_sizes: every hidden layer needs at least 1 unit, got {hidden_sizes}")
         if not lr > 0:
-            raise ValueError(f"model.lr: the learning rate must be > 0, got {lr}")
+            raise SettingsError(f"model.lr: the learning rate must be > 0, got {lr}")
         if momentum < 0 or weight_decay < 0:
-            raise ValueError(f"model.momentum and model.weight_decay must be >= 0, got {momentum}, {weight_decay}")
+            raise SettingsError(f"model.momentum and model.weight_decay must be >= 0, got {momentum}, {weight_decay}")
         if eval_batch_size not in ("auto", "whole", None) and (isinstance(eval_batch_size, bool) or not isinstance(
                 eval_batch_size, int) or eval_batch_size < 1):
-            raise ValueError(f"model.eval_batch_size must be an integer >= 1, 'auto' or 'whole', got {eval_batch_size!r}")
-        if steps_per_call < 1:
-            raise ValueError(f"model.steps_per_call must be >= 1, got {steps_per_call}")
+            raise SettingsError(f"model.eval_batch_size must be an integer >= 1, 'auto' or 'whole', "
+                                f"got {eval_batch_size!r}")
         if init_bounds[0] >= init_bounds[1]:
-            raise ValueError(f"model.init_bounds: need a < b, got {tuple(init_bounds)}")
+            raise SettingsError(f"model.init_bounds: need a < b, got {tuple(init_bounds)}")
         self.spec_body = S.parse(layers) if layers is not None else None  # fails early on a bad layer list
         if layers is None:
             try:  # a name or a user's FILE.py:NAME@like (so any string passes the parser): check it here
                 S.activation_spec(activation)
             except ValueError as exc:
-                raise ValueError(f"model.activation: {exc}") from None
+                raise SettingsError(f"model.activation: {exc}") from None
         self.save_hyperparameters()
         self.hparams.hidden_sizes = hidden_sizes
+        self.hparams.eval_set_names = list(eval_set_names)
+        self.epoch_metrics: dict[str, float] = {}  # "{set}/{loss|accuracy|rmse}" of the last evaluation
         self.net: nn.Sequential | None = None
         self.loss_fn: nn.Module | None = None
-        self.batches_per_call = steps_per_call  # what the training loader serves a call (1 under DDP, see setup)
-        self.automatic_optimization = steps_per_call == 1
-        self.eval_set_names: list[str] = ["train"]
-        self.epoch_metrics: dict[str, float] = {}  # "{set}/{loss|accuracy|rmse}" of the last evaluation
-        self._evaluation_interval: int | None = None  # the Trainer's, while the last epoch forces an evaluation
-        if task is not None and input_dim is not None and output_dim is not None:
+        if None not in (task, input_shape, output_dim):
             self._build()
 
     # -- construction -----------------------------------------------------------------------------
     def _build(self) -> None:
         hp = self.hparams
-        check_size(self.network_spec(), self._input_shape(), DTYPES[hp.dtype])  # before any weight is drawn
-        self.net = build_network(self.network_spec(), hp.input_shape or hp.input_dim, hp.backend, hp.init,
-                                 hp.seed, DTYPES[hp.dtype], tuple(hp.init_bounds))
+        # Before any weight is drawn: a network too large for this machine, or whose output is not what the task
+        # needs, is refused in one line while the CLI builds the classes, so before the logger makes a run directory.
+        check_size(self.network_spec(), tuple(hp.input_shape), DTYPES[hp.dtype])
+        if hp.get("target_shape") is not None:
+            check_output_shape(self.network_spec(), tuple(hp.input_shape), hp.task, int(hp.output_dim),
+                               tuple(hp.target_shape))
+        self.net = build_network(self.network_spec(), list(hp.input_shape), hp.backend, hp.init, hp.seed,
+                                 DTYPES[hp.dtype], tuple(hp.init_bounds))
         numpy_loss, torch_loss = LOSS_MODULES[loss_name(hp.task)]
         self.loss_fn = numpy_loss() if hp.backend == "numpy" else torch_loss()
 
@@ -152,70 +177,37 @@ class FFNNModule(L.LightningModule):
             return [*self.spec_body, S.Linear(int(hp.output_dim))]
         return S.mlp_spec(hp.hidden_sizes, hp.activation, hp.output_dim)
 
-    def _input_shape(self) -> tuple[int, ...]:
-        hp = self.hparams
-        return tuple(hp.input_shape) if hp.input_shape else (int(hp.input_dim),)
-
-    def prepare_data(self) -> None:
-        """Lightning calls this before its logger makes the run directory: set up the data and the network here,
-        so a file or a layer list that does not fit stops the run before anything is written. (`setup` then
-        finds both done; under DDP the other ranks do it in `setup`.)"""
-        dm = self.trainer.datamodule if self._trainer is not None else None
-        if dm is not None:
-            dm.setup("fit")
-            self.setup("fit")
-
     def setup(self, stage: str) -> None:
-        """Take the task and the shapes from the datamodule (set up before this hook runs)."""
-        dm = self.trainer.datamodule if self._trainer is not None else None
-        if dm is not None:
-            self.eval_set_names = list(dm.eval_set_names)
-            found = {"task": dm.task, "input_dim": dm.input_dim, "input_shape": list(dm.input_shape),
-                     "output_dim": dm.output_dim,
-                     "class_names": dm.class_names}
-            for key, value in found.items():
-                if self.hparams[key] is None:
-                    self.hparams[key] = value
-                elif self.hparams[key] != value:
-                    raise ValueError(f"model.{key} is {self.hparams[key]!r} but the data set has {value!r}")
-            if dm.dtype != self.hparams.dtype:
-                raise ValueError(f"model.dtype {self.hparams.dtype} differs from data.dtype {dm.dtype}")
-            targets = dm.eval_sets()["train"][1]
-            check_output_shape(self.network_spec(), self._input_shape(), dm.task, dm.output_dim,
-                               tuple(targets.shape[1:]))
-        if self.batches_per_call > 1 and self._trainer is not None and self.trainer.world_size > 1:
-            # Several backward passes per call cannot be synchronised by DDP (one backward per forward):
-            # fall back to one step per call, which gives the same batches and updates.
-            rank_zero_info("model.steps_per_call > 1 is single-process only: using 1 step per call under "
-                           f"{type(self.trainer.strategy).__name__}")
-            self.batches_per_call = 1
-            self.automatic_optimization = True
         if self.net is None:
-            if self.hparams.task is None:
-                raise ValueError("the model needs a task and input/output sizes: train it with a datamodule")
-            self._build()
+            raise SettingsError("the model needs model.task, model.input_shape and model.output_dim: the CLI links "
+                                "them from the datamodule; a model built by hand takes them from "
+                                "lightning_ffnn.models.data_settings(datamodule)")
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.net(x)
 
     def on_load_checkpoint(self, checkpoint: dict) -> None:
-        """Refuse a checkpoint of a differently shaped network in one line that names the settings
-        (torch's own error is a page of "size mismatch for net.0.weight" from deep inside load_state_dict).
-        The backend may differ: both have the same parameters."""
+        """Read checkpoints written before issue 18 (their shapes were ``input_dim``; ``steps_per_call`` and
+        ``class_names``, gone since, are dropped by Lightning's loader), and refuse a checkpoint of a differently
+        shaped network in one line that names the settings (torch's own error is a page of "size mismatch for
+        net.0.weight" from deep inside load_state_dict). The backend may differ: both have the same parameters."""
         saved = checkpoint.get("state_dict")
+        old = checkpoint.get("hyper_parameters") or {}
+        if self.net is None and old.get("input_shape") is None and old.get("input_dim") is not None:
+            self.hparams.input_shape = [int(old["input_dim"])]  # a flat network, the only kind that had no shape
+            self._build()
         if saved is None or self.net is None:
             return
         mine = self.state_dict()
         if {k: tuple(v.shape) for k, v in saved.items()} == {k: tuple(v.shape) for k, v in mine.items()}:
             return
-        old = checkpoint.get("hyper_parameters") or {}
-        keys = ("hidden_sizes", "input_dim", "output_dim")
+        keys = ("hidden_sizes", "input_shape", "output_dim")
         here = {k: list(v) if isinstance(v, (list, tuple)) else v for k, v in self.hparams.items() if k in keys}
         there = {k: list(v) if isinstance(v, (list, tuple)) else v for k, v in old.items() if k in keys}
         what = "; ".join(f"model.{k} is {here[k]} here but {there[k]} in the checkpoint"
                          for k in keys if k in there and there[k] != here.get(k))
-        raise ValueError(f"the checkpoint holds a different network ({what or 'other layer shapes'}): resume with "
-                         "the checkpoint's settings, or start a new run without --ckpt_path")
+        raise SettingsError(f"the checkpoint holds a different network ({what or 'other layer shapes'}): resume with "
+                            "the checkpoint's settings, or start a new run without --ckpt_path")
 
     def configure_callbacks(self):
         # Dropout draws from torch's generator: its state travels in the checkpoint so a resume draws the same masks.
@@ -228,25 +220,52 @@ class FFNNModule(L.LightningModule):
         return torch.optim.SGD(self.parameters(), lr=hp.lr, momentum=hp.momentum, nesterov=hp.nesterov,
                                weight_decay=hp.weight_decay)
 
-    # -- steps ----------------------------------------------------------------------------------
-    def training_step(self, batch, batch_idx: int) -> torch.Tensor | None:
-        if self.automatic_optimization:  # the default: one batch, Lightning steps the optimizer
-            return self.batch_loss(batch, batch_idx)
-        # steps_per_call > 1: `batch` is a list of up to that many batches, one optimizer step each.
-        opt = self.optimizers()
-        for i, one in enumerate(batch):
-            opt.zero_grad()
-            self.manual_backward(self.batch_loss(one, batch_idx * self.batches_per_call + i))
-            opt.step()
-        return None
-
-    def batch_loss(self, batch: tuple[torch.Tensor, torch.Tensor], step_in_epoch: int | None = None) -> torch.Tensor:
-        """The training loss of one batch; a non-finite loss stops the run with `DivergenceError`."""
+    # -- the one step ----------------------------------------------------------------------------
+    def _common_step(self, batch: tuple[torch.Tensor, torch.Tensor], stage: str) -> dict[str, torch.Tensor]:
+        """The loss of one batch, and outside training the task's metric, in the parameters' dtype (RMSE in the
+        data's units). Evaluation batches are whole sets, cut in chunks of ``eval_batch_size`` when it is set."""
         x, y = batch
-        loss = self.loss_fn(*per_step_flat(self.net(x), y))
+        chunk = self.eval_chunk_size() if stage != "train" else None
+        out = self.net(x) if chunk is None or chunk >= len(x) else torch.cat([self.net(part) for part in x.split(chunk)])
+        out, y = per_step_flat(out, y)
+        metrics = {"loss": self.loss_fn(out, y)}
+        if stage == "train":
+            return metrics
+        task = self.hparams.task
+        if task == "classification":
+            metrics["accuracy"] = (out.argmax(1) == y).to(out.dtype).mean()
+        elif task == "binary":
+            metrics["accuracy"] = ((out >= 0) == (y > 0.5)).to(out.dtype).mean()  # logit >= 0 <=> P >= 0.5
+        else:
+            metrics["rmse"] = torch.sqrt(torch.mean((self._to_units(out) - self._to_units(y)) ** 2))
+        return metrics
+
+    def eval_chunk_size(self) -> int | None:
+        """Examples per evaluation forward pass (`eval_batch_size`); None: the whole set at once."""
+        setting = self.hparams.get("eval_batch_size", "auto")
+        if setting == "whole":
+            return None
+        if setting in ("auto", None):  # None, in checkpoints of before "auto", meant whole sets: the same numbers
+            return eval_chunk_size(self.network_spec(), tuple(self.hparams.input_shape), DTYPES[self.hparams.dtype])
+        return int(setting)
+
+    def _to_units(self, values: torch.Tensor) -> torch.Tensor:
+        units = self.hparams.get("target_units")
+        if units is None:
+            return values
+        mean, std = units
+        return values * std + mean  # as the datamodule's Standardiser.inverse, operation for operation
+
+    def evaluate(self, x: torch.Tensor, y: torch.Tensor) -> dict[str, torch.Tensor]:
+        """Loss and task metric of a whole set (what validation and test compute for each set)."""
+        return self._common_step((x, y), "test")
+
+    def training_step(self, batch, batch_idx: int) -> torch.Tensor:
+        """The training loss of one batch; a non-finite loss stops the run with `DivergenceError`."""
+        loss = self._common_step(batch, "train")["loss"]
         if not torch.isfinite(loss):
             raise DivergenceError(
-                f"the training loss became {loss.item()} at epoch {self.current_epoch}, step {step_in_epoch} "
+                f"the training loss became {loss.item()} at epoch {self.current_epoch}, step {batch_idx} "
                 f"(global step {self.global_step}): training diverged. Try a smaller learning rate "
                 f"(model.lr is {self.hparams.lr}). {self._kept_checkpoint()}"
             )
@@ -260,46 +279,6 @@ class FFNNModule(L.LightningModule):
             return f"The last good checkpoint is kept: {saved[0]}"
         return "No checkpoint was written: it diverged before its first evaluated epoch"
 
-    def evaluate(self, x: torch.Tensor, y: torch.Tensor) -> dict[str, torch.Tensor]:
-        """Loss and task metric of a whole set, in the parameters' dtype (RMSE in the data's original units)."""
-        chunk = self.eval_chunk_size()
-        out = self.net(x) if chunk is None or chunk >= len(x) else torch.cat([self.net(part) for part in x.split(chunk)])
-        out, y = per_step_flat(out, y)
-        metrics = {"loss": self.loss_fn(out, y)}
-        task = self.hparams.task
-        if task == "classification":
-            metrics["accuracy"] = (out.argmax(1) == y).to(out.dtype).mean()
-        elif task == "binary":
-            metrics["accuracy"] = ((out >= 0) == (y > 0.5)).to(out.dtype).mean()  # logit >= 0 <=> P >= 0.5
-        else:
-            dm = self.trainer.datamodule if self._trainer is not None else None
-            to_units = dm.to_original_units if dm is not None else (lambda t: t)
-            metrics["rmse"] = torch.sqrt(torch.mean((to_units(out) - to_units(y)) ** 2))
-        return metrics
-
-    def eval_chunk_size(self) -> int | None:
-        """Examples per evaluation forward pass (`eval_batch_size`); None: the whole set at once."""
-        setting = self.hparams.get("eval_batch_size", "auto")
-        if setting == "whole":
-            return None
-        if setting in ("auto", None):  # None, in checkpoints of before "auto", meant whole sets: the same numbers
-            return eval_chunk_size(self.network_spec(), self._input_shape(), DTYPES[self.hparams.dtype])
-        return int(setting)
-
-    def on_train_epoch_start(self) -> None:
-        # The last epoch is always evaluated (so recorded, and checkpointed as last.ckpt), whatever
-        # trainer.check_val_every_n_epoch says: otherwise a run of 3001 epochs evaluated every 50 would end on
-        # the metrics and checkpoint of epoch 2999. Lightning reads this public attribute at each epoch's end.
-        trainer = self.trainer
-        if (trainer.max_epochs is not None and trainer.current_epoch == trainer.max_epochs - 1
-                and trainer.check_val_every_n_epoch not in (None, 1)):
-            self._evaluation_interval = trainer.check_val_every_n_epoch
-            trainer.check_val_every_n_epoch = 1
-
-    def on_fit_end(self) -> None:
-        if self._evaluation_interval is not None:  # leave the Trainer as it was given, for a later fit
-            self.trainer.check_val_every_n_epoch, self._evaluation_interval = self._evaluation_interval, None
-
     def on_validation_epoch_start(self) -> None:
         self.epoch_metrics = {}
 
@@ -307,10 +286,11 @@ class FFNNModule(L.LightningModule):
         # Each evaluation set is one whole batch, so these are exact per-set values, not running means.
         # They go to the logger in one call per epoch (on_validation_epoch_end) rather than through
         # self.log, whose bookkeeping cost ~0.2-0.5 ms a key, per epoch, for values that need no reduction.
-        name = self.eval_set_names[dataloader_idx]
-        for key, value in self.evaluate(*batch).items():
+        names = self.hparams.eval_set_names
+        name = names[dataloader_idx]
+        for key, value in self._common_step(batch, "val").items():
             self.epoch_metrics[f"{name}/{key}"] = value.item()  # a Python float of the tensor's own dtype
-            if name == ("val" if "val" in self.eval_set_names else "train") and key == "loss":
+            if name == ("val" if "val" in names else "train") and key == "loss":
                 # The checkpoint callback keeps the best model by this key: the held-out "val" split when
                 # the datamodule has one, else the training loss (the test set never selects a model).
                 self.log("selection_loss", value, on_epoch=True, add_dataloader_idx=False)
@@ -320,6 +300,10 @@ class FFNNModule(L.LightningModule):
             self.logger.log_metrics(self.epoch_metrics, step=self.global_step)
 
     def test_step(self, batch, batch_idx: int, dataloader_idx: int = 0) -> None:
-        name = self.eval_set_names[dataloader_idx]
-        for key, value in self.evaluate(*batch).items():
+        name = self.hparams.eval_set_names[dataloader_idx]
+        for key, value in self._common_step(batch, "test").items():
             self.log(f"final/{name}/{key}", value, add_dataloader_idx=False, batch_size=len(batch[0]))
+
+
+#: The name this module had before issue 18, kept so that code and checkpoints written with it still load.
+FFNNModule = SpecNetModule

@@ -20,6 +20,7 @@ import torch
 
 from numpy_ops import spec as S
 
+from .errors import SettingsError
 from .network import torch_module
 from .rng import untouched_generator
 
@@ -38,7 +39,7 @@ def expected_output_shape(task: str, output_dim: int, target_shape: Sequence[int
 
 def check_output_shape(layers: Sequence[S.LayerSpec], input_shape: Sequence[int], task: str, output_dim: int,
                        target_shape: Sequence[int]) -> None:
-    """Raise ValueError, in one line, when the network's per-example output is not what ``task`` needs."""
+    """Raise `SettingsError`, in one line, when the network's per-example output is not what ``task`` needs."""
     produced = S.shapes(layers, tuple(input_shape))[-1]
     needed = expected_output_shape(task, output_dim, target_shape)
     if produced == needed:
@@ -48,7 +49,7 @@ def check_output_shape(layers: Sequence[S.LayerSpec], input_shape: Sequence[int]
     if len(produced) > len(needed):
         hint = (": the output layer (linear, acting on the last axis) needs one vector an example; end model.layers "
                 "with {type: flatten} (images) or an rnn with output: last (sequences)")
-    raise ValueError(f"model.layers produces outputs of shape {produced} per example (input {tuple(input_shape)}), "
+    raise SettingsError(f"model.layers produces outputs of shape {produced} per example (input {tuple(input_shape)}), "
                      f"but the {task} task with {what} needs {needed}{hint}")
 
 
@@ -74,12 +75,12 @@ def physical_memory() -> int | None:
 def check_size(layers: Sequence[S.LayerSpec], input_shape: Sequence[int], dtype: torch.dtype,
                memory: int | None = None) -> int:
     """The bytes training the network's parameters needs (`STATES_PER_PARAMETER` copies and the float64 initial
-    values); raise ValueError, in one line, when that is more than ``memory`` (default: this machine's)."""
+    values); raise `SettingsError`, in one line, when that is more than ``memory`` (default: this machine's)."""
     n = parameter_count(layers, input_shape)
     need = n * (STATES_PER_PARAMETER * torch.empty((), dtype=dtype).element_size() + 8)
     memory = physical_memory() if memory is None else memory
     if memory is not None and need > memory:
-        raise ValueError(f"model.layers has {n:,} parameters: training them needs about {_gib(need)} (values, "
+        raise SettingsError(f"model.layers has {n:,} parameters: training them needs about {_gib(need)} (values, "
                          f"gradients, optimizer state), more than this machine's {_gib(memory)}. Use fewer units "
                          f"(out_features, out_channels, hidden_size)")
     return need

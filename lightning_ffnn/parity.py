@@ -20,7 +20,7 @@ import torch
 from lightning.pytorch.callbacks import Callback
 
 from .layers import LOSS_MODULES
-from .models import FFNNModule, per_step_flat
+from .models import SpecNetModule, per_step_flat
 from .network import native_twin
 from .rng import untouched_generator
 from .tasks import loss_name
@@ -50,25 +50,22 @@ class GradientParityCheck(Callback):
         self.tolerance = tolerance
         self._twin: torch.nn.Sequential | None = None
         self._twin_loss: torch.nn.Module | None = None
-        self._batches: list = []  # the batches of the current training call, stepped in this order
-        self._first_step = 0  # the global step of the call's first batch
+        self._batch = None
         self.last: dict[str, float] = {}
 
     def _active(self, pl_module: L.LightningModule) -> bool:
-        return isinstance(pl_module, FFNNModule) and pl_module.hparams.backend == "numpy"
+        return isinstance(pl_module, SpecNetModule) and pl_module.hparams.backend == "numpy"
 
     def on_train_batch_start(self, trainer, pl_module, batch, batch_idx: int) -> None:
-        # One batch, or with steps_per_call > 1 the list of this call's batches, one optimizer step each.
         if self._active(pl_module):
-            self._batches = batch if isinstance(batch, list) else [batch]
-            self._first_step = trainer.global_step
+            self._batch = batch  # the batch the next optimizer step is computed on
 
     def on_before_optimizer_step(self, trainer, pl_module, optimizer) -> None:
         # Called once per optimizer step, after backward and before the update: the weights are those the step's
         # gradients were computed at. Under gradient accumulation the batch is the last one accumulated.
-        if trainer.global_step % self.every_n_steps or not self._active(pl_module) or not self._batches:
+        if trainer.global_step % self.every_n_steps or not self._active(pl_module) or self._batch is None:
             return
-        x, y = self._batches[min(trainer.global_step - self._first_step, len(self._batches) - 1)]
+        x, y = self._batch
         self.last = self.compare(pl_module, x, y)
         if trainer.logger is not None:
             trainer.logger.log_metrics({f"parity/{k}": v for k, v in self.last.items()}, step=trainer.global_step)
@@ -88,7 +85,7 @@ class GradientParityCheck(Callback):
             )
 
     @torch.enable_grad()
-    def compare(self, pl_module: FFNNModule, x: torch.Tensor, y: torch.Tensor) -> dict[str, float]:
+    def compare(self, pl_module: SpecNetModule, x: torch.Tensor, y: torch.Tensor) -> dict[str, float]:
         """Per-parameter relative difference between the gradients of the loss on ``(x, y)`` computed through
         the model's NumPy backward and through its native twin, both at the model's current weights.
 
@@ -97,7 +94,7 @@ class GradientParityCheck(Callback):
         with untouched_generator():
             return self._compare(pl_module, x, y)
 
-    def _compare(self, pl_module: FFNNModule, x: torch.Tensor, y: torch.Tensor) -> dict[str, float]:
+    def _compare(self, pl_module: SpecNetModule, x: torch.Tensor, y: torch.Tensor) -> dict[str, float]:
         net = pl_module.net
         if self._twin is None:
             self._twin = native_twin(net)

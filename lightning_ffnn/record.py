@@ -6,7 +6,8 @@ Markdown table. What the figures show is the data's business (`ArrayDataModule.r
 are drawn here, for every run.
 
 ``results.json``'s ``final`` metrics are those of the last recorded epoch, which is the last epoch trained (it is
-always evaluated) and the state ``last.ckpt`` holds (`lightning_ffnn.checkpointing.RunCheckpoint`).
+always evaluated: `lightning_ffnn.checkpointing.EvaluateLastEpoch`) and the state ``last.ckpt`` holds
+(`lightning_ffnn.checkpointing.RunCheckpoint`).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from lightning.pytorch.callbacks import Callback
 
 from course import plots
 from .atomic import atomic_write_text
-from .models import FFNNModule
+from .models import SpecNetModule
 from .rng import untouched_generator
 from course.tables import markdown_table
 from .tasks import DTYPES, metric_name
@@ -115,12 +116,12 @@ class RunRecorder(Callback):
             print(markdown_summary(self.results))
 
     # -- helpers -------------------------------------------------------------------------------
-    def _figures(self, pl_module: FFNNModule, dm) -> dict[str, Any]:
+    def _figures(self, pl_module: SpecNetModule, dm) -> dict[str, Any]:
         """The loss curves, then the data's own figures of the trained network (`result_figures`)."""
         hp = pl_module.hparams
         synthetic = bool(getattr(dm, "is_synthetic", False))
         label = f"{hp.backend} backend, {dm.__class__.__name__.removesuffix('DataModule')}"
-        figs = {"loss_curves": plots.loss_curves_figure(self.history, pl_module.eval_set_names, metric_name(hp.task),
+        figs = {"loss_curves": plots.loss_curves_figure(self.history, hp.eval_set_names, metric_name(hp.task),
                                                          title=f"Loss per epoch ({label})", synthetic=synthetic)}
         dtype = DTYPES[hp.dtype]
 

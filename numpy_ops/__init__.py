@@ -12,14 +12,16 @@ and container are capitalised (``Layer``, ``Sequential``). Modules, in the order
 
 * `layers`      -- the affine op (weights stored (out, in), like ``nn.Linear``)
 * `activations` -- sigmoid, tanh, relu, leaky_relu, elu, softplus, swish, gelu, identity
+  (`activations_fast`: the same numbers, branch-free, for the training paths)
 * `reshape`     -- flatten
 * `conv`        -- 2-D convolution: im2col + one matrix product, and the naive loops it is checked against
-* `pooling`     -- max and average pooling
+* `pooling`     -- max and average pooling (`pooling_fast`: laid out as the input, for the training paths)
 * `dropout`     -- inverted dropout with a mask drawn from a NumPy generator
 * `losses`      -- softmax cross-entropy, MSE, binary cross-entropy from logits
 * `init`        -- initialisers with ``torch.nn.init``'s conventions
-* `spec`        -- a network described once, as a list of layer specs
-* `network`     -- the pure-NumPy network a spec builds (`build`, `mlp`)
+* `spec`        -- a network described once, as a list of layer specs (`spec_base`: what a spec is;
+  `spec_cnn`: the convolutional ones)
+* `network`     -- the pure-NumPy network a spec builds (`build`, `mlp`; its table `NUMPY_LAYERS`)
 * `optim`       -- SGD (momentum, Nesterov, weight decay) and Adam, step-for-step like torch.optim
 * `train`       -- a minimal training loop
 * `gradcheck`   -- central-difference gradient checks

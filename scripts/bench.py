@@ -186,7 +186,7 @@ def path_c(case: Case, X, y, Xt, yt, _run_dir) -> float:
 # -- (d, e, f) Lightning, as scripts/train.py runs it ---------------------------------------------------------------
 def lightning_path(backend: str, parity: bool):
     def run(case: Case, X, y, Xt, yt, run_dir) -> tuple[float, float]:
-        from lightning_ffnn.cli import run as run_training
+        from lightning_ffnn.cli import cli_main, run_results
 
         config = "ocr_large.yaml" if case.data == "ocr" else "regression.yaml"
         args = ["fit", "--config", str(REPO / "configs" / config),
@@ -194,14 +194,14 @@ def lightning_path(backend: str, parity: bool):
                 "--model.activation", "sigmoid", "--model.init", "torch_default", "--model.optimizer", "sgd",
                 "--model.lr", str(LR), "--model.momentum", "0", "--trainer.max_epochs", str(case.epochs),
                 "--data.init_args.batch_size", str(case.batch_size or len(X)),
-                "--trainer.logger.init_args.save_dir", str(run_dir), "--record.write_files", "false", "--record.print_summary", "false"]
+                "--trainer.logger.init_args.save_dir", str(run_dir), "--record.print_summary", "false"]
         if case.data == "ocr":
             args += ["--data.init_args.size", case.size]
             if BENCH_DATA_DIR:
                 args += ["--data.init_args.data_dir", BENCH_DATA_DIR]
         if not parity:
             args += ["--parity.every_n_steps", str(10**9)]
-        results = run_training(args)
+        results = run_results(cli_main(args))
         return results["final"]["train/loss"], results["wall_time_s"]
 
     return run

@@ -29,7 +29,7 @@ import yaml
 from threadpoolctl import threadpool_limits
 
 import lightning as L
-from lightning_ffnn.models import FFNNModule
+from lightning_ffnn.models import SpecNetModule
 from lightning_ffnn.network import build_network
 from course.threads import limit_blas_threads
 from numpy_ops.conv import Conv2dOp
@@ -125,9 +125,9 @@ class _StepTimer(L.Callback):
         self.t1 = time.perf_counter()
 
 
-def lightning_model(backend: str) -> FFNNModule:
-    return FFNNModule(backend=backend, layers=report_layers(), optimizer="sgd", lr=0.01, momentum=0.9,
-                      task="classification", input_dim=784, input_shape=[1, 28, 28], output_dim=CLASSES)
+def lightning_model(backend: str) -> SpecNetModule:
+    return SpecNetModule(backend=backend, layers=report_layers(), optimizer="sgd", lr=0.01, momentum=0.9,
+                         task="classification", input_shape=[1, 28, 28], output_dim=CLASSES)
 
 
 def lightning_ms(backend: str, steps: int, warmup: int = 2, profile: bool = False) -> float:

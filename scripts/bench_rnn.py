@@ -9,7 +9,7 @@ The case: tanh RNN (H = 128) over 28 steps of 28 pixels, last state -> linear(10
 lr 1e-3, float32, batch 100, synthetic data (random pixels and labels: timing needs no real digits). Paths:
 
   (a) a plain PyTorch loop: ``nn.RNN(batch_first=True)`` + ``nn.Linear``, tensor slicing, ``torch.optim.Adam``;
-  (b) `FFNNModule` with ``backend="torch"`` (native `TorchRNN`) under a Lightning Trainer (no logger, checkpoint,
+  (b) `SpecNetModule` with ``backend="torch"`` (native `TorchRNN`) under a Lightning Trainer (no logger, checkpoint,
       progress bar or validation: the step itself);
   (c) the same with ``backend="numpy"`` (`NumpyRNN`: `numpy_ops.rnn` through the bridge), parity check off.
 
@@ -35,7 +35,7 @@ import torch
 from torch import nn
 
 from lightning_ffnn.datamodules.base import ArrayDataModule
-from lightning_ffnn.models import FFNNModule
+from lightning_ffnn.models import SpecNetModule, data_settings
 from course.tables import markdown_table
 
 T, D, H, C, BATCH, WARMUP = 28, 28, 128, 10, 100, 5
@@ -88,8 +88,9 @@ def plain_torch(steps: int) -> float:
 
 
 def lightning(backend: str, steps: int, profile: bool = False) -> tuple[float, str]:
-    model = FFNNModule(backend=backend, layers=[{"type": "rnn", "hidden_size": H, "output": "last"}],
-                       optimizer="adam", lr=1e-3)
+    data = SyntheticRows(steps * BATCH)
+    model = SpecNetModule(backend=backend, layers=[{"type": "rnn", "hidden_size": H, "output": "last"}],
+                          optimizer="adam", lr=1e-3, **data_settings(data))
     timer = StepTimer()
     trainer = L.Trainer(max_epochs=1, logger=False, enable_checkpointing=False, enable_progress_bar=False,
                         enable_model_summary=False, num_sanity_val_steps=0, limit_val_batches=0,
@@ -97,7 +98,7 @@ def lightning(backend: str, steps: int, profile: bool = False) -> tuple[float, s
     prof = cProfile.Profile() if profile else None
     if prof:
         prof.enable()
-    trainer.fit(model, datamodule=SyntheticRows(steps * BATCH))
+    trainer.fit(model, datamodule=data)
     text = ""
     if prof:
         prof.disable()

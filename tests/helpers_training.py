@@ -23,13 +23,14 @@ import torch
 REPO = Path(__file__).resolve().parents[1]
 CONFIGS = REPO / "configs"
 TRAIN_SCRIPT = REPO / "scripts" / "train.py"
+MAIN_JOB_SCRIPT = REPO / "scripts" / "main_job.py"
 QUIET = ["--trainer.enable_progress_bar", "false"]
 
 
 @cache
-def train_script():
-    """``scripts/train.py`` as a module (scripts/ is not a package): ``main(argv)`` and ``run_cli(args)``."""
-    spec = importlib.util.spec_from_file_location("lightning_ffnn_train_script", TRAIN_SCRIPT)
+def script(path: Path = TRAIN_SCRIPT):
+    """A script of scripts/ as a module (scripts/ is not a package): its ``main(argv)``."""
+    spec = importlib.util.spec_from_file_location(f"lightning_ffnn_script_{path.stem}", path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -42,22 +43,19 @@ def fit_args(config: str, save_dir: Path, *extra: str) -> list[str]:
 
 
 def run_fit(config: str, save_dir: Path, *extra: str) -> dict[str, Any]:
-    """Train in this process; return the run's results dict (what results.json holds)."""
-    from lightning_ffnn.cli import configure_runtime
+    """Train in this process, as ``scripts/train.py`` does; return the run's results dict (what results.json holds)."""
+    from lightning_ffnn.cli import cli_main, run_results
 
-    configure_runtime()
-    results = train_script().run_cli(fit_args(config, save_dir, *extra))
-    assert results is not None, "the run recorded no epochs"
-    return results
+    return run_results(cli_main(fit_args(config, save_dir, *extra)))
 
 
-def run_main(argv: list[str], capsys) -> tuple[int, str, str]:
-    """``scripts/train.py``'s ``main(argv)`` in this process: (exit code, stdout, stderr).
+def run_main(argv: list[str], capsys, path: Path = TRAIN_SCRIPT) -> tuple[int, str, str]:
+    """``scripts/train.py``'s (or another script's) ``main(argv)`` in this process: (exit code, stdout, stderr).
 
     jsonargparse reports a bad flag with ``SystemExit(2)``; that becomes the exit code here too."""
     capsys.readouterr()
     try:
-        code = train_script().main(argv)
+        code = script(path).main(argv)
     except SystemExit as exc:
         code = exc.code if isinstance(exc.code, int) else 1
     out, err = capsys.readouterr()

@@ -65,26 +65,44 @@ POOL_SETTINGS = [(2, None, 0), (3, 1, 1), (3, 2, 1), (2, 1, 0)]  # (kernel, stri
 CONV_SETTINGS = [(2, 3, 7, 6, 4, 3, 1, 1), (1, 2, 8, 9, 3, 3, 2, 0), (2, 2, 7, 7, 2, 5, 1, "same"),
                  (2, 2, 6, 8, 3, 2, 2, 1)]  # (N, C, H, W, F, k, stride, padding)
 
+LINEAR_SIZES = [(1, 1, 1), (1, 4, 3), (5, 3, 2), (8, 6, 7)]  # (N, in, out)
+ACTIVATION_SHAPES = [(1,), (1, 5), (4, 3), (2, 3, 4)]
+LOSS_SIZES = [(1, 2), (1, 4), (6, 3), (10, 5)]  # (N, classes)
+ELEMENTWISE_LOSS_SHAPES = [(1,), (1, 1), (7, 1), (4, 3)]
+
+
+def _one_hot(rng, n, c):
+    return np.eye(c)[rng.integers(0, c, n)]
+
+
 OPS: list[OpCase] = [
-    OpCase("linear", layers.linear, lambda rng: (rng.standard_normal((5, 4)), rng.standard_normal((3, 4)),
-                                                 rng.standard_normal(3)), F.linear),
-    OpCase("linear_batch1", layers.linear, lambda rng: (rng.standard_normal((1, 6)), rng.standard_normal((2, 6)),
-                                                        rng.standard_normal(2)), F.linear),
+    *(OpCase(f"linear_N{n}_in{i}_out{o}", layers.linear,
+             lambda rng, n=n, i=i, o=o: (rng.standard_normal((n, i)), rng.standard_normal((o, i)),
+                                         rng.standard_normal(o)), F.linear) for n, i, o in LINEAR_SIZES),
     OpCase("linear_per_time_step", layers.linear, lambda rng: (rng.standard_normal((2, 3, 4)),
                                                                rng.standard_normal((5, 4)), rng.standard_normal(5)),
            F.linear),
-    *(OpCase(f"{name}{kwargs or ''}", activations.get_activation(name, **kwargs), _rows(4, 3),
-             torch_activation(name, **kwargs)) for name, kwargs in ACTIVATION_SETTINGS),
+    *(OpCase(f"{name}{kwargs or ''}_{'x'.join(map(str, shape))}", activations.get_activation(name, **kwargs),
+             _rows(*shape), torch_activation(name, **kwargs))
+      for name, kwargs in ACTIVATION_SETTINGS for shape in ACTIVATION_SHAPES),
     OpCase("flatten", reshape.flatten, lambda rng: (rng.standard_normal((2, 3, 4, 2)),),
            lambda x: x.reshape(len(x), -1)),
-    OpCase("softmax_cross_entropy_labels", losses.softmax_cross_entropy,
-           lambda rng: (rng.standard_normal((6, 3)), rng.integers(0, 3, 6)), F.cross_entropy),
+    # Unit-scale logits: central-difference round-off (~1e-12 absolute) on the gradient of a very unlikely class
+    # (~1e-6) alone would exceed 1e-7 in `rel_error`, which is elementwise, even for a correct backward.
+    *(OpCase(f"softmax_cross_entropy_labels_N{n}_C{c}", losses.softmax_cross_entropy,
+             lambda rng, n=n, c=c: (rng.standard_normal((n, c)), rng.integers(0, c, n)), F.cross_entropy)
+      for n, c in LOSS_SIZES),
+    *(OpCase(f"softmax_cross_entropy_one_hot_N{n}_C{c}", losses.softmax_cross_entropy,
+             lambda rng, n=n, c=c: (rng.standard_normal((n, c)), _one_hot(rng, n, c)), F.cross_entropy)
+      for n, c in LOSS_SIZES),
     OpCase("softmax_cross_entropy_soft", losses.softmax_cross_entropy,
            lambda rng: (rng.standard_normal((5, 4)), rng.dirichlet(np.ones(4), 5)), F.cross_entropy),
-    OpCase("mse", losses.mse, lambda rng: (rng.standard_normal((4, 3)) * 2, rng.standard_normal((4, 3))), F.mse_loss),
-    OpCase("bce_with_logits", losses.bce_with_logits,
-           lambda rng: (rng.standard_normal((4, 3)) * 2, rng.uniform(0.05, 0.95, (4, 3))),
-           F.binary_cross_entropy_with_logits),
+    *(OpCase(f"mse_{'x'.join(map(str, shape))}", losses.mse,
+             lambda rng, shape=shape: (rng.standard_normal(shape) * 2, rng.standard_normal(shape)), F.mse_loss)
+      for shape in ELEMENTWISE_LOSS_SHAPES),
+    *(OpCase(f"bce_with_logits_{'x'.join(map(str, shape))}", losses.bce_with_logits,
+             lambda rng, shape=shape: (rng.standard_normal(shape) * 2, rng.uniform(0.05, 0.95, shape)),
+             F.binary_cross_entropy_with_logits) for shape in ELEMENTWISE_LOSS_SHAPES),
     *(OpCase(f"conv2d_C{c}H{h}W{w}k{k}s{s}p{p}", conv.conv2d(s, p),
              lambda rng, n=n, c=c, h=h, w=w, f=f, k=k: (rng.standard_normal((n, c, h, w)),
                                                         rng.standard_normal((f, c, k, k)), rng.standard_normal(f)),

@@ -267,18 +267,20 @@ def test_importing_the_bridge_changes_no_thread_pool_and_the_entry_points_limit_
 
 
 class _ScaledSquare(Op):
-    """``out = c * x^2`` with a cache of every kind an op may keep: a shape, a flag, a number, a nested tuple of
-    arrays (the input, the output, and a new array)."""
+    """``out = c * x^2`` with a cache of every kind an op may keep: a shape, a flag, a number, a tuple holding a
+    list of arrays (the input, the output, and a new array)."""
 
     name = "scaled_square"
 
     def forward(self, x):
         out = 3.0 * x * x
-        return out, (x.shape, True, 3.0, (x, (out, 2 * x)))
+        return out, (x.shape, True, 3.0, (x, [out, 2 * x]))
 
     def backward(self, dout, cache):
-        shape, flag, c, (x, (out, two_x)) = cache
+        shape, flag, c, (x, pair) = cache
+        out, two_x = pair
         assert shape == x.shape and flag is True and c == 3.0 and isinstance(out, np.ndarray)
+        assert isinstance(pair, list), "a list in the cache comes back a list"
         return (dout * c * two_x,)
 
 

@@ -15,7 +15,6 @@ from matplotlib.figure import Figure
 from lightning_ffnn.cli import configure_runtime
 from lightning_ffnn.datamodules import (
     ArrayDataModule,
-    BatchGroups,
     EpochBatchSampler,
     FlowerDataModule,
     MNISTDataModule,
@@ -24,6 +23,7 @@ from lightning_ffnn.datamodules import (
     SineDataModule,
     XORDataModule,
 )
+from lightning_ffnn.speed import BatchGroups, StepsPerCall
 from course.datasets import DataError
 from course.datasets.idx import FILE_STEMS
 from course.datasets.ocr import ENV_VAR
@@ -229,22 +229,17 @@ def test_train_batches_are_slices_of_the_set_and_eval_loaders_the_whole_sets():
 class _Recorder(L.LightningModule):
     """Records the training batches it is given; the smallest model Lightning accepts."""
 
-    def __init__(self, batches_per_call: int = 1):
+    def __init__(self):
         super().__init__()
         self.layer = torch.nn.Linear(1, 1)
         self.seen: list[list[torch.Tensor]] = []
         self.val_seen: list[tuple[int, int]] = []
-        self.batches_per_call = batches_per_call  # > 1: training_step gets lists of batches (no optimizer step)
-        self.automatic_optimization = batches_per_call == 1
 
     def on_train_epoch_start(self):
         self.seen.append([])
 
     def training_step(self, batch, batch_idx):
-        if not self.automatic_optimization:
-            assert isinstance(batch, list) and 1 <= len(batch) <= self.batches_per_call
-            self.seen[-1].extend(b[0].clone() for b in batch)
-            return None
+        assert isinstance(batch, tuple), "the module sees one batch at a time, whatever groups them"
         self.seen[-1].append(batch[0].clone())
         return ((self.layer(batch[0]) - batch[1]) ** 2).mean()
 
@@ -255,15 +250,15 @@ class _Recorder(L.LightningModule):
         return torch.optim.SGD(self.parameters(), lr=0.0)
 
 
-@pytest.mark.parametrize("batches_per_call", [1, 3])
-def test_lightning_calls_set_epoch_and_the_entry_point_quiets_the_workers_warning(batches_per_call):
-    """Every epoch is its own permutation, also when the module takes several batches a call (Lightning sets the
-    epoch on `batch_sampler.sampler`: a grouped loader that hid the sampler repeated epoch 0's order)."""
+@pytest.mark.parametrize("steps_per_call", [1, 3])
+def test_lightning_calls_set_epoch_and_the_entry_point_quiets_the_workers_warning(steps_per_call):
+    """Every epoch is its own permutation, also when several batches go in a call (`StepsPerCall`: Lightning sets the
+    epoch on the loader's `sampler`: a grouped loader that hid the sampler repeated epoch 0's order)."""
     dm = SineDataModule(n_train=40, n_test=10, batch_size=6, seed=2)
-    model = _Recorder(batches_per_call)
+    model = _Recorder()
     trainer = L.Trainer(max_epochs=3, logger=False, enable_checkpointing=False, enable_progress_bar=False,
                         enable_model_summary=False, use_distributed_sampler=False, accelerator="cpu", devices=1,
-                        num_sanity_val_steps=0)
+                        num_sanity_val_steps=0, callbacks=[StepsPerCall(steps_per_call)])
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         configure_runtime()
@@ -286,11 +281,11 @@ def test_building_loaders_changes_no_warning_filter():
 
 
 def test_grouped_batches_are_the_plain_batches_in_lists():
-    plain = EpochBatchSampler(23, 4, seed=3)
-    grouped = BatchGroups(EpochBatchSampler(23, 4, seed=3), 4)
+    plain, inner = EpochBatchSampler(23, 4, seed=3), EpochBatchSampler(23, 4, seed=3)
+    grouped = BatchGroups(inner, 4)
     for epoch in (0, 1):
         plain.set_epoch(epoch)
-        grouped.sampler.set_epoch(epoch)
+        inner.set_epoch(epoch)
         lists = list(grouped)
         assert [len(g) for g in lists] == [4, 2] and len(grouped) == 2 and len(plain) == 6
         assert [b.tolist() for g in lists for b in g] == [b.tolist() for b in plain]

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 import yaml
 
-from helpers_training import CONFIGS, QUIET, run_fit, run_main, skip_figures
+from helpers_training import CONFIGS, MAIN_JOB_SCRIPT, run_fit, run_main, skip_figures
 from course.datasets.synthetic_ocr import make_synthetic_ocr, write_ocr_csv
 from lightning_ffnn.labs import lab32, lab32_search
 
@@ -34,7 +34,8 @@ def ocr_dir(tmp_path):
 def test_driver_trains_both_backends_and_they_agree(ocr_dir, tmp_path, monkeypatch):
     skip_figures(monkeypatch)
     runs = lab32.run_lab32(["small"], data_dir=str(ocr_dir), max_epochs=1, save_dir=tmp_path / "runs",
-                           extra=[*QUIET, "--model.dtype", "float64"], log=lambda text: None)
+                           overrides={"trainer.enable_progress_bar": False, "model.dtype": "float64"},
+                           log=lambda text: None)
     assert [(r.size, r.backend, r.config) for r in runs] == [("small", "torch", "configs/ocr_small_selected.yaml"),
                                                               ("small", "numpy", "configs/ocr_small_selected.yaml")]
     torch_final, numpy_final = (r.results["final"] for r in runs)
@@ -54,12 +55,12 @@ def test_main_job_command_runs_the_driver_with_either_settings(ocr_dir, tmp_path
     skip_figures(monkeypatch)
     monkeypatch.chdir(tmp_path)  # the runs' logs go to ./runs
     code, out, err = run_main(["--sizes", "small", "--backends", "torch", "--settings", "handout", "--max_epochs",
-                               "1", "--data_dir", str(ocr_dir)], capsys)
+                               "1", "--data_dir", str(ocr_dir)], capsys, MAIN_JOB_SCRIPT)
     assert code == 0, err
     assert "=== lab 3.2: OCR small, torch backend (configs/ocr_small.yaml) ===" in out
     assert "| small | torch | 128-64-64-10 sigmoid | sgd lr 0.1, momentum 0.9 | 100 | 1 |" in out
     assert "Total wall time" in out and (tmp_path / "runs" / "lab32" / "small_torch").is_dir()
-    code, out, err = run_main(["--settings", "nope"], capsys)
+    code, out, err = run_main(["--settings", "nope"], capsys, MAIN_JOB_SCRIPT)
     assert code == 2 and "invalid choice: 'nope'" in err
 
 

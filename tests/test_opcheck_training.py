@@ -11,7 +11,7 @@ from helpers_training import run_fit, skip_figures
 from lightning_ffnn.callbacks import GradientParityCheck, GradientParityError
 from lightning_ffnn.datamodules import XORDataModule
 from lightning_ffnn.layers import NumpyUserActivation
-from lightning_ffnn.models import FFNNModule
+from lightning_ffnn.models import SpecNetModule, data_settings
 from lightning_ffnn.user_ops import explain_user_ops
 from numpy_ops import spec as S
 
@@ -64,13 +64,15 @@ def test_trains_with_a_user_file_activation_from_the_command_line(ops_file, tmp_
     assert len(results["epochs"]) == 2
 
 
-def _xor_run(activation_file: str, callback) -> FFNNModule:
-    model = FFNNModule(backend="numpy", dtype="float64", layers=[{"type": "linear", "out_features": 3},
-                                                                  {"type": "activation", "name": activation_file}])
+def _xor_run(activation_file: str, callback) -> SpecNetModule:
+    data = XORDataModule(batch_size=4, dtype="float64")
+    model = SpecNetModule(backend="numpy", dtype="float64", layers=[{"type": "linear", "out_features": 3},
+                                                                  {"type": "activation", "name": activation_file}],
+                       **data_settings(data))
     trainer = L.Trainer(max_epochs=1, callbacks=[callback], logger=False, enable_checkpointing=False,
                         enable_progress_bar=False, enable_model_summary=False, num_sanity_val_steps=0,
                         limit_val_batches=0)
-    trainer.fit(model, datamodule=XORDataModule(batch_size=4, dtype="float64"))
+    trainer.fit(model, datamodule=data)
     return model
 
 

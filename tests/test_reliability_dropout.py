@@ -78,10 +78,10 @@ def test_parity_check_changes_no_weight(tmp_path, monkeypatch):
 
 def test_predictions_figure_is_drawn_in_eval_mode_without_drawing_masks():
     from lightning_ffnn.callbacks import RunRecorder
-    from lightning_ffnn.models import FFNNModule
+    from lightning_ffnn.models import SpecNetModule
 
     layers = [{"type": "flatten"}, {"type": "linear", "out_features": 8}, {"type": "dropout", "p": 0.9}]
-    model = FFNNModule(layers=layers, task="classification", input_dim=12, input_shape=[1, 3, 4], output_dim=3)
+    model = SpecNetModule(layers=layers, task="classification", input_shape=[1, 3, 4], output_dim=3)
     seen = []
 
     class Data:

@@ -78,9 +78,9 @@ def test_parity_check_where_both_sides_overflow_to_the_same_inf_agrees():
     """float32: x near the largest float, a weight that keeps the output small, so the loss is finite but
     dL/dW = dL/dout * x overflows to +inf through the NumPy backward and through autograd alike."""
     from lightning_ffnn.callbacks import GradientParityCheck
-    from lightning_ffnn.models import FFNNModule
+    from lightning_ffnn.models import SpecNetModule
 
-    model = FFNNModule(backend="numpy", hidden_sizes=[], task="regression", input_dim=1, output_dim=1)
+    model = SpecNetModule(backend="numpy", hidden_sizes=[], task="regression", input_shape=[1], output_dim=1)
     with torch.no_grad():
         model.net[0].weight.fill_(1e-38)
         model.net[0].bias.fill_(0.0)
@@ -151,10 +151,10 @@ EVALUATE = """
 import json, resource, sys
 import torch
 from lightning_ffnn import network_check
-from lightning_ffnn.models import FFNNModule
+from lightning_ffnn.models import SpecNetModule
 network_check.EVAL_MEMORY_BUDGET = 32 << 20
 setting = sys.argv[2] if sys.argv[2] in ("auto", "whole") else int(sys.argv[2])
-model = FFNNModule(backend="numpy", layers=json.loads(sys.argv[1]), task="classification", input_dim=784,
+model = SpecNetModule(backend="numpy", layers=json.loads(sys.argv[1]), task="classification",
                    input_shape=[1, 28, 28], output_dim=10, eval_batch_size=setting)
 torch.manual_seed(0)
 x, y = torch.rand(400, 1, 28, 28), torch.randint(0, 10, (400,))
@@ -196,20 +196,20 @@ def test_automatic_chunks_keep_small_networks_whole_and_split_large_ones():
 
 
 def test_eval_batch_size_whole_and_numbers_give_the_same_metrics():
-    from lightning_ffnn.models import FFNNModule
+    from lightning_ffnn.models import SpecNetModule
 
     x, y = torch.randn(50, 1, 8, 8, dtype=torch.float64), torch.randint(0, 3, (50,))
     layers = [{"type": "conv2d", "out_channels": 2, "kernel_size": 3}, {"type": "flatten"}]
     metrics = {}
     for setting in ("auto", "whole", 7):
-        model = FFNNModule(backend="numpy", layers=layers, dtype="float64", task="classification", input_dim=64,
+        model = SpecNetModule(backend="numpy", layers=layers, dtype="float64", task="classification",
                            input_shape=[1, 8, 8], output_dim=3, eval_batch_size=setting)
         metrics[setting] = {k: v.item() for k, v in model.evaluate(x, y).items()}
     assert metrics["auto"] == metrics["whole"]
     assert metrics[7]["accuracy"] == metrics["whole"]["accuracy"]
     assert abs(metrics[7]["loss"] - metrics["whole"]["loss"]) <= 1e-12
     with pytest.raises(ValueError, match="model.eval_batch_size must be an integer >= 1, 'auto' or 'whole'"):
-        FFNNModule(eval_batch_size=0)
+        SpecNetModule(eval_batch_size=0)
 
 
 # ---- runs on disk -------------------------------------------------------------------------------------------------

@@ -11,7 +11,7 @@ import torch
 
 from helpers_training import read_results, run_dir, run_fit, skip_figures
 from lightning_ffnn.datamodules import OCRDataModule
-from lightning_ffnn.models import FFNNModule
+from lightning_ffnn.models import SpecNetModule
 
 # mode "max" with a falling loss (Adam, lr 0.01: it falls every epoch): the best-k checkpoint is epoch 0's, and no
 # later epoch "improves". Lightning 2.6 then refreshed last.ckpt only with a best-k save, so it stayed at epoch 0.
@@ -35,7 +35,7 @@ def test_last_checkpoint_is_the_final_epoch_when_the_loss_stops_improving(backen
     assert read_results(results["run_dir"])["final"] == results["final"]
 
     # results.json's final metrics are those of last.ckpt's weights, exactly (the same float64 forward pass).
-    model = FFNNModule.load_from_checkpoint(run_dir(tmp_path, "run") / "checkpoints" / "last.ckpt")
+    model = SpecNetModule.load_from_checkpoint(run_dir(tmp_path, "run") / "checkpoints" / "last.ckpt")
     dm = OCRDataModule(size="small", batch_size=100, dtype="float64")
     with torch.no_grad():
         for name, (x, y) in dm.eval_sets().items():
@@ -51,8 +51,8 @@ def test_resume_from_last_continues_after_the_final_epoch_not_the_best(tmp_path,
     first = ["--model.backend", "numpy", *NOT_IMPROVING]
     run_fit("ocr_small", tmp_path / "a", *first, "--trainer.max_epochs", "3")
     started = []
-    epoch_start = FFNNModule.on_train_epoch_start
-    monkeypatch.setattr(FFNNModule, "on_train_epoch_start",
+    epoch_start = SpecNetModule.on_train_epoch_start
+    monkeypatch.setattr(SpecNetModule, "on_train_epoch_start",
                         lambda self: (started.append(self.current_epoch), epoch_start(self))[1])
     resumed = run_fit("ocr_small", tmp_path / "b", *first, "--trainer.max_epochs", "4", "--ckpt_path",
                       str(run_dir(tmp_path / "a", "run") / "checkpoints" / "last.ckpt"))

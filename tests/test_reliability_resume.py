@@ -25,7 +25,7 @@ EPOCHS = 6
 # checkpoint.mode max: the monitored loss (which falls) does not "improve" after epoch 0, the case that kept
 # last.ckpt at the best epoch (issue 15); the test passed before only because the loss improved every epoch.
 SETTINGS = ["--trainer.max_epochs", str(EPOCHS), "--data.init_args.batch_size", "1", "--checkpoint.mode", "max",
-            "--model.steps_per_call", "1", "--trainer.logger.init_args.name", "resume"]
+            "--speed.steps_per_call", "1", "--trainer.logger.init_args.name", "resume"]
 
 
 # The same network with dropout after each hidden layer: its masks come from torch's generator, whose state the

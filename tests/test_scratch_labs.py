@@ -119,11 +119,11 @@ def test_scratch_labs_never_import_torch():
 def test_scratch_network_is_the_configs_network(config, run):
     import yaml
 
-    from lightning_ffnn.models import FFNNModule
+    from lightning_ffnn.models import SpecNetModule
 
     model = yaml.safe_load((runs.CONFIGS / f"{config}.yaml").read_text())["model"]
-    module = FFNNModule(**{k: model[k] for k in ("hidden_sizes", "activation", "init") if k in model},
-                        task="regression", input_dim=run.input_dim, output_dim=run.output_dim)
+    module = SpecNetModule(**{k: model[k] for k in ("hidden_sizes", "activation", "init") if k in model},
+                        task="regression", input_shape=[run.input_dim], output_dim=run.output_dim)
     body = run.spec()[:-1] if run.output_activation else run.spec()
     assert body == module.network_spec()
     assert run.init == module.hparams.init

@@ -53,11 +53,11 @@ def test_backends_give_the_same_cnn_epochs_in_float64(layers, tmp_path, monkeypa
 
 def test_parity_check_covers_conv_and_replays_the_dropout_mask():
     from lightning_ffnn.callbacks import GradientParityCheck
-    from lightning_ffnn.models import FFNNModule
+    from lightning_ffnn.models import SpecNetModule
 
     layers = [{"type": "conv2d", "out_channels": 3, "kernel_size": 3, "padding": 1}, {"type": "activation", "name": "relu"},
               {"type": "max_pool2d", "kernel_size": 2}, {"type": "flatten"}, {"type": "dropout", "p": 0.5}]
-    model = FFNNModule(backend="numpy", layers=layers, dtype="float64", task="classification", input_dim=128,
+    model = SpecNetModule(backend="numpy", layers=layers, dtype="float64", task="classification",
                        input_shape=[1, 16, 8], output_dim=10)
     x, y = torch.randn(8, 1, 16, 8, dtype=torch.float64), torch.randint(0, 10, (8,))
     model.loss_fn(model.net(x), y).backward()
@@ -101,15 +101,15 @@ def test_mnist_cnn_config_takes_a_step_on_real_images_with_parity():
 
     from lightning_ffnn.callbacks import GradientParityCheck
     from lightning_ffnn.datamodules import MNISTDataModule
-    from lightning_ffnn.models import FFNNModule
+    from lightning_ffnn.models import SpecNetModule
 
     config = yaml.safe_load((REPO / "configs" / "mnist_cnn.yaml").read_text())
     dm = MNISTDataModule(layout="image", data_dir=str(MNIST_DIR), batch_size=100, dtype="float64")
     dm.setup("fit")
     x, y = next(iter(dm.train_dataloader()))
     assert tuple(x.shape) == (100, 1, 28, 28)
-    model = FFNNModule(backend="numpy", layers=config["model"]["layers"], dtype="float64", task="classification",
-                       input_dim=784, input_shape=list(dm.input_shape), output_dim=10)
+    model = SpecNetModule(backend="numpy", layers=config["model"]["layers"], dtype="float64", task="classification",
+                       input_shape=list(dm.input_shape), output_dim=10)
     model.loss_fn(model.net(x), y).backward()
     result = GradientParityCheck().compare(model, x, y)
     assert result["max"] < 1e-12, result

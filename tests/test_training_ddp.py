@@ -13,7 +13,7 @@ from helpers_training import fit_args, read_results, run_dir, start_train
 
 @pytest.mark.slow  # ~15 s: two training processes start, and set up gloo
 def test_numpy_backend_trains_under_ddp_on_two_cpu_processes(tmp_path):
-    args = fit_args("ocr_small", tmp_path, "--model.backend", "numpy", "--model.steps_per_call", "1",
+    args = fit_args("ocr_small", tmp_path, "--model.backend", "numpy", "--speed.steps_per_call", "1",
                     "--trainer.strategy", "ddp", "--trainer.accelerator", "cpu", "--trainer.devices", "2",
                     "--trainer.max_epochs", "3", "--data.init_args.batch_size", "5", "--parity.every_n_steps", "10",
                     "--trainer.logger.init_args.name", "ddp")

@@ -91,7 +91,7 @@ def test_settings_that_change_grad_do_not_fail_a_right_backward(setting, tmp_pat
     compare = GradientParityCheck.compare
     monkeypatch.setattr(GradientParityCheck, "compare",
                         lambda self, pl_module, x, y: seen.append(compare(self, pl_module, x, y)) or seen[-1])
-    run_fit("ocr_small", tmp_path, "--model.backend", "numpy", "--model.steps_per_call", "1",
+    run_fit("ocr_small", tmp_path, "--model.backend", "numpy", "--speed.steps_per_call", "1",
             "--trainer.max_epochs", "1", "--parity.every_n_steps", "1", *setting)
     assert len(seen) == (3 if "2" in setting else 5)  # 5 batches of 100: 3 optimizer steps when accumulating 2
     assert max(s["max"] for s in seen) < 1e-5, seen
@@ -102,7 +102,7 @@ def test_wrong_backward_is_still_caught_under_accumulation(wrong_linear_backward
 
     skip_figures(monkeypatch)
     with pytest.raises(GradientParityError, match=r"global step 0: .*differs from autograd's by 0.01 \(relative\)"):
-        run_fit("ocr_small", tmp_path, "--model.backend", "numpy", "--model.steps_per_call", "1",
+        run_fit("ocr_small", tmp_path, "--model.backend", "numpy", "--speed.steps_per_call", "1",
                 "--trainer.accumulate_grad_batches", "2", "--trainer.max_epochs", "1")
 
 
@@ -121,7 +121,7 @@ def test_each_step_of_a_grouped_call_is_checked_on_its_own_batch(tmp_path, monke
 
     monkeypatch.setattr(GradientParityCheck, "compare", spy)
     run_fit("ocr_small", tmp_path, "--model.backend", "numpy", "--trainer.max_epochs", "1",
-            "--data.init_args.batch_size", "50", "--model.steps_per_call", "4", "--parity.every_n_steps", "3")
+            "--data.init_args.batch_size", "50", "--speed.steps_per_call", "4", "--parity.every_n_steps", "3")
     assert sorted(got) == [0, 3, 6, 9]
     dm = OCRDataModule(size="small", batch_size=50)
     dm.setup()

@@ -67,12 +67,12 @@ def test_a_checkpoint_rebuilds_its_sequence_network_without_the_data(tmp_path, m
     """The example shape is saved with the hyper-parameters, so load_from_checkpoint builds the RNN as trained."""
     from pathlib import Path
 
-    from lightning_ffnn.models import FFNNModule
+    from lightning_ffnn.models import SpecNetModule
 
     skip_figures(monkeypatch)
     results = run_fit("ocr_rnn", tmp_path, *F64, "--trainer.max_epochs", "1",
                       "--model.layers", "[{type: rnn, hidden_size: 8, output: last}]")
-    model = FFNNModule.load_from_checkpoint(Path(results["run_dir"]) / "checkpoints" / "last.ckpt")
+    model = SpecNetModule.load_from_checkpoint(Path(results["run_dir"]) / "checkpoints" / "last.ckpt")
     assert model.hparams.input_shape == [16, 8]
     x = torch.rand(3, 16, 8, dtype=torch.float64)
     assert model(x).shape == (3, 10)

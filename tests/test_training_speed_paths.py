@@ -17,8 +17,8 @@ from helpers_training import REPO, run_fit
 def test_steps_per_call_gives_the_same_run(tmp_path, backend):
     common = ["--model.backend", backend, "--model.dtype", "float64", "--trainer.max_epochs", "2",
               "--data.init_args.batch_size", "30", "--parity.every_n_steps", "3"]
-    one = run_fit("ocr_small", tmp_path / "one", *common, "--model.steps_per_call", "1")
-    many = run_fit("ocr_small", tmp_path / "many", *common, "--model.steps_per_call", "7")
+    one = run_fit("ocr_small", tmp_path / "one", *common, "--speed.steps_per_call", "1")
+    many = run_fit("ocr_small", tmp_path / "many", *common, "--speed.steps_per_call", "7")
     assert [e["step"] for e in one["epochs"]] == [e["step"] for e in many["epochs"]] == [17, 34]
     assert one["epochs"] == many["epochs"], "several steps per call must not change a single number"
     w1 = torch.load(tmp_path / "one" / "ocr_small" / "version_0" / "checkpoints" / "last.ckpt", weights_only=False)
@@ -39,7 +39,7 @@ def test_parity_check_runs_at_every_nth_optimizer_step_with_grouped_calls(tmp_pa
 
     monkeypatch.setattr(GradientParityCheck, "compare", spy)
     run_fit("ocr_small", tmp_path, "--model.backend", "numpy", "--trainer.max_epochs", "1",
-            "--data.init_args.batch_size", "50", "--model.steps_per_call", "4", "--parity.every_n_steps", "3")
+            "--data.init_args.batch_size", "50", "--speed.steps_per_call", "4", "--parity.every_n_steps", "3")
     assert steps == [0, 3, 6, 9]  # 10 optimizer steps in groups of 4: checked on steps, not on calls
 
 

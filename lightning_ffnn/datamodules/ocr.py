@@ -50,6 +50,7 @@ class OCRDataModule(ArrayDataModule):
         _check_choice("size", size, tuple(SIZES))
         self.size, self.data_dir, self.synthetic_seed = size, data_dir, synthetic_seed
         self.val_fraction = check_val_fraction(val_fraction)
+        self.eval_set_names = ["train", *(["val"] if self.val_fraction else []), "test"]
         self.class_names = list(LETTERS)
         self.save_hyperparameters()
 

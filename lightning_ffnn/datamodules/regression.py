@@ -43,6 +43,7 @@ class RegressionDataModule(ArrayDataModule):
         self.data_dir, self.standin_seed = data_dir, standin_seed
         self.x_scaler: Standardiser | None = None  # set by setup()
         self.y_scaler: Standardiser | None = None
+        self.eval_set_names = ["train", "test_id", "test_ood"]
         self.save_hyperparameters()
 
     def _load(self):
@@ -54,6 +55,11 @@ class RegressionDataModule(ArrayDataModule):
             name: (self.x_scaler(x).reshape(-1, 1), self.y_scaler(y).reshape(-1, 1))
             for name, (x, y) in (("train", splits.train), ("test_id", splits.test_id), ("test_ood", splits.test_ood))
         }
+
+    def target_units(self) -> tuple[float, float]:
+        """(mean, std) of the training targets: the model reports RMSE in y's units (reads the data)."""
+        self.setup()
+        return self.y_scaler.mean, self.y_scaler.std
 
     def to_original_units(self, values: Tensor) -> Tensor:
         self.setup()

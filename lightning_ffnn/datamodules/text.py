@@ -21,6 +21,7 @@ from matplotlib.figure import Figure
 
 from course.datasets.errors import DataError, read_bytes
 
+from ..errors import SettingsError
 from ..tasks import DTYPES, DType
 from .base import ArrayDataModule
 
@@ -94,6 +95,7 @@ class CharTextDataModule(ArrayDataModule):
             check_source(source)
         self._text: str | None = None
         self.layout = "rows"
+        self.eval_set_names = ["train", "val"]
         self.save_hyperparameters()
 
     # The text is read when first needed (at the latest in `setup`), not here: an error raised while the CLI
@@ -124,6 +126,10 @@ class CharTextDataModule(ArrayDataModule):
     @property
     def input_shape(self) -> tuple[int, ...]:
         return (self.seq_len, len(self.vocab))
+
+    @property
+    def target_shape(self) -> tuple[int, ...]:
+        return (self.seq_len,)  # the next character's class at every step
 
     def encode(self, text: str) -> np.ndarray:
         index = {c: i for i, c in enumerate(self.vocab)}
@@ -162,9 +168,8 @@ class CharTextDataModule(ArrayDataModule):
         self._sets = {name: (torch.as_tensor(X, dtype=dtype), torch.as_tensor(y, dtype=torch.int64))
                       for name, (X, y) in self._load().items()}
         if self.batch_size > len(self._sets["train"][0]):
-            raise ValueError(f"batch_size={self.batch_size} is larger than the training set "
+            raise SettingsError(f"batch_size={self.batch_size} is larger than the training set "
                              f"({len(self._sets['train'][0])} windows) of {self.data_source}")
-        self.eval_set_names = list(self._sets)
 
     def sample_figure(self) -> Figure:
         fig = Figure(figsize=(8, 3))

@@ -57,6 +57,7 @@ class SineDataModule(ArrayDataModule):
             if not isinstance(value, int) or value < 1:
                 raise ValueError(f"{name} must be an integer >= 1; got {value!r}")
         self.n_train, self.n_test, self.data_seed = n_train, n_test, data_seed
+        self.eval_set_names = ["train", "test"]
         self.save_hyperparameters()
 
     def _load(self):

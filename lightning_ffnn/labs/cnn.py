@@ -11,6 +11,7 @@ The weights shown are the run's last checkpoint, loaded into a network rebuilt f
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Any
 
@@ -110,7 +111,8 @@ def _compare(s: Section, name: str, dm, cnn: dict[str, Any], mlp: dict[str, Any]
     net = _trained_net(cnn, tuple(dm.input_shape))
     cnn["n_params"] = sum(p.numel() for p in net.parameters())
     mlp["n_params"] = sum(int(np.prod(v)) for v in _param_shapes(mlp))
-    sizes = "-".join(str(x) for x in [mlp["settings"]["model"]["input_dim"], *mlp["settings"]["model"]["hidden_sizes"],
+    mlp_model = mlp["settings"]["model"]
+    sizes = "-".join(str(x) for x in [math.prod(mlp_model["input_shape"]), *mlp_model["hidden_sizes"],
                                       mlp["settings"]["model"]["output_dim"]])
     s.table(markdown_table(["data", "network", "parameters", "backend", "epochs", "train acc.", "val acc.",
                             "test acc.", "wall s"],
@@ -142,7 +144,7 @@ def _compare(s: Section, name: str, dm, cnn: dict[str, Any], mlp: dict[str, Any]
 
 def _param_shapes(results: dict[str, Any]) -> list[tuple[int, ...]]:
     m = results["settings"]["model"]
-    sizes = [m["input_dim"], *m["hidden_sizes"], m["output_dim"]]
+    sizes = [math.prod(m["input_shape"]), *m["hidden_sizes"], m["output_dim"]]
     return [shape for a, b in zip(sizes, sizes[1:]) for shape in ((b, a), (b,))]
 
 
@@ -152,14 +154,14 @@ def cnn_section(s: Section, opts: Options) -> None:
     from course.datasets.errors import DataError
 
     size = "small" if opts.quick else "large"
-    data = ("--data.init_args.data_dir", opts.data_dir) if opts.data_dir else ()
-    quick = ("--data.init_args.size", "small", "--trainer.max_epochs", "8") if opts.quick else ()
+    data = {"data.init_args.data_dir": opts.data_dir} if opts.data_dir else {}
+    quick = {"data.init_args.size": "small", "trainer.max_epochs": 8} if opts.quick else {}
     s.add("A convolutional network built from the hand-written NumPy conv, pooling and dropout ops "
           "(`numpy_ops.conv`, `numpy_ops.pooling`, `numpy_ops.dropout`; numpy backend, gradients checked against "
           "autograd during training), compared with the lab's MLP on the same images. OCR letters are served as "
           "(1, 16, 8) images; the CNN's settings were chosen on a 10% validation split of the training file "
           "(`val`), never on the test file." + (" --quick: the small set, 8 CNN epochs." if opts.quick else ""))
-    cnn = fit_config(opts, "ocr_cnn", f"cnn/ocr_{size}_cnn", "numpy", extra=(*data, *quick))
+    cnn = fit_config(opts, "ocr_cnn", f"cnn/ocr_{size}_cnn", "numpy", overrides={**data, **quick})
     mlp = fit_config(opts, f"ocr_{size}", f"cnn/ocr_{size}_mlp", "numpy", 15 if opts.quick else None, data)
     s.data("synthetic" if cnn["is_synthetic"] else "real", cnn["data_source"])
     s.settings({"CNN layers": "; ".join(f"{layer['type']} " + ", ".join(f"{k}={v}" for k, v in layer.items()

@@ -1,9 +1,10 @@
 """Lab 3.2, the main job: a two-hidden-layer network on the small, medium and large OCR sets, each trained with the
 native PyTorch layers (backend ``torch``) and the hand-written NumPy layers (backend ``numpy``).
 
-The one driver of the lab: ``python scripts/train.py`` prints `lab32_markdown` of `run_lab32`; the report calls the
-same function. Each run is an ordinary LightningCLI run of a config, so each row can be rerun alone by the command it
-carries.
+The one driver of the lab: the main job, ``python scripts/main_job.py`` (``make run``), prints `lab32_markdown` of
+`run_lab32`; the report calls the same function. Each run is a `lightning_ffnn.cli.Setting` (a config and the
+settings that override it) run by `lightning_ffnn.cli.cli_main`, so each row can be rerun alone by the command it
+carries (`Setting.command`).
 
 Two sets of settings (`SETTINGS`):
 
@@ -19,15 +20,16 @@ The accuracies in the table are those of the LAST epoch (`RunRecorder`'s ``final
 
 from __future__ import annotations
 
-import shlex
-from collections.abc import Callable, Sequence
+import math
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from course.tables import markdown_table
 
-REPO = Path(__file__).resolve().parents[2]
+from ..cli import Setting, cli_main, run_results
+
 SIZES = ("small", "medium", "large")
 BACKENDS = ("torch", "numpy")
 #: settings name -> config file stem, by set size
@@ -66,43 +68,38 @@ def run_lab32(
     max_epochs: int | None = None,
     save_dir: str | Path | None = None,
     name: str = "lab32",
-    extra: Sequence[str] = (),
+    overrides: Mapping[str, Any] | None = None,
     log: Callable[[str], None] = print,
 ) -> list[Lab32Run]:
-    """Train every (size, backend) pair with the configs of ``settings``; return the runs in that order.
+    """Train every (size, backend) pair with the configs of ``settings`` (one `cli_main` call each); return the runs
+    in that order.
 
     Args:
         data_dir: directory of the handout's CSV files (default: $LIGHTNING_FFNN_OCR_DIR, then data/ocr/).
         max_epochs: override the configs' epochs (and evaluate every epoch), e.g. 1 for a smoke test.
         save_dir, name: runs log to ``<save_dir>/<name>/<size>_<backend>/version_<n>/`` (save_dir default: runs).
-        extra: more command-line flags for every run, e.g. ``("--trainer.enable_progress_bar", "false")``.
+        overrides: more settings for every run, by flag name, e.g. ``{"trainer.enable_progress_bar": False}``.
     """
-    from ..cli import run
-
     out = []
     for size in sizes:
         config = config_path(size, settings)
         for backend in backends:
-            args = ["--model.backend", backend, "--trainer.logger.init_args.name", f"{name}/{size}_{backend}"]
+            given = {"model.backend": backend, "trainer.logger.init_args.name": f"{name}/{size}_{backend}"}
             if save_dir is not None:
-                args += ["--trainer.logger.init_args.save_dir", str(save_dir)]
+                given["trainer.logger.init_args.save_dir"] = str(save_dir)
             if data_dir:
-                args += ["--data.init_args.data_dir", str(data_dir)]
+                given["data.init_args.data_dir"] = str(data_dir)
             if max_epochs:
-                args += ["--trainer.max_epochs", str(max_epochs), "--trainer.check_val_every_n_epoch", "1"]
-            args += list(extra)
+                given.update({"trainer.max_epochs": max_epochs, "trainer.check_val_every_n_epoch": 1})
+            setting = Setting(config, {**given, **(overrides or {})})
             log(f"\n=== lab 3.2: OCR {size}, {backend} backend ({config}) ===")
-            results = run(["fit", "--config", str(REPO / config), *args])
-            if results is None:
-                raise RuntimeError(f"the run of {config} ({backend}) recorded no epoch (max_epochs 0?)")
-            command = shlex.join(["python", "scripts/train.py", "fit", "--config", config, *args])
-            out.append(Lab32Run(size, backend, config, command, results))
+            out.append(Lab32Run(size, backend, config, setting.command(), run_results(cli_main(setting))))
     return out
 
 
 def _network(results: dict[str, Any]) -> str:
     m = results["settings"]["model"]
-    widths = "-".join(str(s) for s in [m["input_dim"], *m["hidden_sizes"], m["output_dim"]])
+    widths = "-".join(str(s) for s in [math.prod(m["input_shape"]), *m["hidden_sizes"], m["output_dim"]])
     return f"{widths} {m['activation']}"
 
 

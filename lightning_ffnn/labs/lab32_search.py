@@ -1,7 +1,7 @@
 """Choosing the main job's settings (lab 3.2) on a validation split of the training file, never the test file.
 
 A plain PyTorch loop, not Lightning: a grid of a few dozen runs would otherwise pay Lightning's start-up and per-call
-costs dozens of times. It trains exactly what `FFNNModule` trains with the ``torch`` backend -- the same network
+costs dozens of times. It trains exactly what `SpecNetModule` trains with the ``torch`` backend -- the same network
 (`build_network`, same init and seed), the same split (`OCRDataModule(val_fraction=...)`), the same batches in the
 same order (`EpochBatchSampler`), ``torch.optim.Adam`` or ``SGD`` -- and records the validation loss and accuracy
 after every epoch. The test set ({size}Validation.csv) is dropped before training starts: nothing here can look at it.

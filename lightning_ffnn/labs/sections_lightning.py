@@ -1,12 +1,12 @@
 """The report's sections that train with Lightning (labs 3.2 and 3.3, the toy configs) and lab 3.1's Jacobian.
 
-`fit_config` runs ``scripts/train.py fit --config configs/<name>.yaml`` in-process; a section function
-``f(s: Section, opts: Options)`` writes its Markdown into ``s``.
+`fit_config` runs ``scripts/train.py fit --config configs/<name>.yaml`` in-process (`lightning_ffnn.cli.cli_main`); a
+section function ``f(s: Section, opts: Options)`` writes its Markdown into ``s``.
 """
 
 from __future__ import annotations
 
-import shlex
+import math
 from pathlib import Path
 from typing import Any
 
@@ -30,25 +30,22 @@ FIGURE_WHAT = {"loss_curves": "loss and metric per epoch", "predictions": "test 
 # ---- Lightning runs ----
 
 def fit_config(opts: Options, config: str, name: str, backend: str | None = None, epochs: int | None = None,
-               extra: tuple[str, ...] = ()) -> dict[str, Any]:
-    """``scripts/train.py fit --config configs/<config>.yaml ...`` logging into ``<out_dir>/runs/<name>``.
+               overrides: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Train ``configs/<config>.yaml`` (one `cli_main` call) logging into ``<out_dir>/runs/<name>``, with
+    ``overrides`` (settings by flag name) on top.
 
     Returns the run's `RunRecorder` results, plus ``command`` (how to rerun it from the repository root).
     """
-    from ..cli import run
+    from ..cli import Setting, cli_main, run_results
 
-    args = ["--trainer.logger.init_args.save_dir", str(opts.out_dir / "runs"), "--trainer.logger.init_args.name",
-            name, "--trainer.enable_progress_bar", "false"]
+    given: dict[str, Any] = {"trainer.logger.init_args.save_dir": str(opts.out_dir / "runs"),
+                             "trainer.logger.init_args.name": name, "trainer.enable_progress_bar": False}
     if backend:
-        args += ["--model.backend", backend]
+        given["model.backend"] = backend
     if epochs:  # evaluate every epoch: a config's check_val_every_n_epoch may exceed the shorter budget
-        args += ["--trainer.max_epochs", str(epochs), "--trainer.check_val_every_n_epoch", "1"]
-    args += list(extra)
-    results = run(["fit", "--config", str(CONFIGS / f"{config}.yaml"), *args])
-    if results is None:
-        raise RuntimeError(f"the run of configs/{config}.yaml recorded no epoch (max_epochs 0?)")
-    return {**results,
-            "command": shlex.join(["python", "scripts/train.py", "fit", "--config", f"configs/{config}.yaml", *args])}
+        given.update({"trainer.max_epochs": epochs, "trainer.check_val_every_n_epoch": 1})
+    setting = Setting(f"configs/{config}.yaml", {**given, **(overrides or {})})
+    return {**run_results(cli_main(setting)), "command": setting.command()}
 
 
 def _epochs(opts: Options, config: str) -> int | None:
@@ -63,7 +60,7 @@ def _run_settings_table(runs: dict[str, dict[str, Any]]) -> str:
     rows = []
     for label, r in runs.items():
         m, d = r["settings"]["model"], r["settings"]["data"]
-        sizes = "-".join(str(s) for s in [m["input_dim"], *m["hidden_sizes"], m["output_dim"]])
+        sizes = "-".join(str(s) for s in [math.prod(m["input_shape"]), *m["hidden_sizes"], m["output_dim"]])
         opt = f"{m['optimizer']} lr {m['lr']:g}" + (f", momentum {m['momentum']:g}" if m.get("momentum") else "")
         rows.append([label, m["backend"], f"{sizes} {m['activation']}", m["init"], opt, d["batch_size"],
                      r["settings"]["trainer"]["max_epochs"], m["dtype"], m["seed"]])
@@ -111,11 +108,11 @@ def lab32_ocr(s: Section, opts: Options) -> None:
 
     sizes = ("small",) if opts.quick else OCR_SIZES
     lab_runs = run_lab32(sizes, BACKENDS, "selected", data_dir=opts.data_dir, max_epochs=_epochs(opts, "ocr_small"),
-                         save_dir=opts.out_dir / "runs", extra=("--trainer.enable_progress_bar", "false"),
+                         save_dir=opts.out_dir / "runs", overrides={"trainer.enable_progress_bar": False},
                          log=lambda text: None)
     runs = {r.label: {**r.results, "command": r.command} for r in lab_runs}
-    s.add("The main job (`python scripts/train.py`): a two-hidden-layer network per set, with the settings chosen on a "
-          "validation split of each training file (docs/main_job.md), trained with the native PyTorch layers "
+    s.add("The main job (`python scripts/main_job.py`): a two-hidden-layer network per set, with the settings chosen "
+          "on a validation split of each training file (docs/main_job.md), trained with the native PyTorch layers "
           "(`torch`) and with the hand-written NumPy layers and loss (`numpy`, gradients checked against autograd "
           "during training). The test set is the handout's Validation file."
           + (" Only the small set in --quick mode." if opts.quick else ""))
@@ -142,8 +139,8 @@ def lab32_ocr(s: Section, opts: Options) -> None:
 def lab33_regression(s: Section, opts: Options) -> None:
     from ..datamodules import RegressionDataModule
 
-    extra = ("--data.init_args.data_dir", opts.regression_dir) if opts.regression_dir else ()
-    runs = {backend: fit_config(opts, "regression", f"lab33/{backend}", backend, _epochs(opts, "regression"), extra)
+    data = {"data.init_args.data_dir": opts.regression_dir} if opts.regression_dir else {}
+    runs = {backend: fit_config(opts, "regression", f"lab33/{backend}", backend, _epochs(opts, "regression"), data)
             for backend in BACKENDS}
     r0 = runs["torch"]
     s.add("A 1-64-64-1 tanh network fitted to 1-D data; x and y are standardised with the training set's statistics "
