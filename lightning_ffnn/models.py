@@ -226,7 +226,8 @@ class SpecNetModule(L.LightningModule):
         data's units). Evaluation batches are whole sets, cut in chunks of ``eval_batch_size`` when it is set."""
         x, y = batch
         chunk = self.eval_chunk_size() if stage != "train" else None
-        out = self.net(x) if chunk is None or chunk >= len(x) else torch.cat([self.net(part) for part in x.split(chunk)])
+        whole = chunk is None or chunk >= len(x)
+        out = self.net(x) if whole else torch.cat([self.net(part) for part in x.split(chunk)])
         out, y = per_step_flat(out, y)
         metrics = {"loss": self.loss_fn(out, y)}
         if stage == "train":

@@ -15,8 +15,8 @@ Validation and test: one DataLoader per evaluation set (`eval_set_names`, starti
 WHOLE set as one batch, so per-epoch metrics are computed with the final weights in one forward pass.
 
 What the model needs to know of the data is known when the datamodule is built, before any data is read: `task`,
-`input_shape`, `output_dim`, `eval_set_names` and `target_units()` (LightningCLI links them into the model:
-`lightning_ffnn.models.data_settings`).
+`input_shape`, `output_dim`, `target_shape`, `eval_set_names` and `target_units()` (LightningCLI links them into the
+model: `lightning_ffnn.models.data_settings`).
 
 What the data means after training: `to_original_units` maps targets and predictions back to the data's units,
 `result_figures` draws the trained network on this data, `sample_images` gives image sets' examples.
