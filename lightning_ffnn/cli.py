@@ -179,12 +179,17 @@ class FFNNCLI(LightningCLI):
     def instantiate_classes(self) -> None:
         """Every error found while building the model, the data, the callbacks and the Trainer is a settings error
         (a bad value in a config or a flag), named as one: `SettingsError`. Missing or unreadable data stays a
-        `DataError`."""
+        `DataError`, also when it is found while the data's settings are linked into the model."""
         try:
             super().instantiate_classes()
         except (DataError, SettingsError):
             raise
         except (ValueError, MisconfigurationException) as exc:
+            # A datamodule read while its settings are linked into the model (`DATA_SETTINGS`) raises inside
+            # jsonargparse, which wraps the error in a page of its own text: say the error itself, in its one line.
+            cause = exc.__cause__
+            if isinstance(cause, (DataError, SettingsError)):
+                raise cause from None
             raise SettingsError(str(exc)) from exc
 
     def instantiate_trainer(self, **kwargs):
@@ -257,14 +262,15 @@ class Setting:
 def exit_status(job: Callable[[], object]) -> int:
     """Run ``job`` as an entry point does and say how it went: 0 when it returns; a settings error (`SettingsError`,
     Lightning's `MisconfigurationException`, a file named by a flag that does not exist) prints ``error: invalid
-    setting: ...`` and gives 2; missing data, a diverged run or a failed gradient parity check print ``error: ...``
-    and give 1. Anything else is a bug: it propagates, with its traceback."""
+    setting: ...`` and gives 2; missing or unfitting data, a diverged run, a failed gradient parity check or a full
+    disk while saving print ``error: ...`` and give 1. Anything else is a bug: it propagates, with its traceback."""
+    from .atomic import DiskFullError
     from .models import DivergenceError
     from .parity import GradientParityError
 
     try:
         job()
-    except (DataError, DivergenceError, GradientParityError) as exc:
+    except (DataError, DivergenceError, GradientParityError, DiskFullError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     except (SettingsError, MisconfigurationException) as exc:

@@ -3,16 +3,16 @@
 
 from __future__ import annotations
 
-import numpy as np
 import torch
 from torch import nn
 
 from numpy_ops.conv import Conv2dOp
-from numpy_ops.dropout import check_p, dropout_mask
+from numpy_ops.dropout import check_p
 from numpy_ops.dropout import dropout as np_dropout
 from numpy_ops.pooling_fast import AvgPool2dOp, MaxPool2dOp
 
 from .bridge import apply_op
+from .rng import torch_dropout_mask
 
 
 class NumpyConv2d(nn.Conv2d):
@@ -66,24 +66,23 @@ class NumpyAvgPool2d(_NumpyPool2d):
 
 
 class NumpyDropout(nn.Module):
-    """Inverted dropout by `numpy_ops.dropout`: in training, a mask from a NumPy generator (kept in ``mask``,
-    the one the last forward used) times the input; the identity in evaluation (``.eval()``).
+    """Inverted dropout by `numpy_ops.dropout`: in training, the input times a mask (kept in ``mask``, the one the
+    last forward used); the identity in evaluation (``.eval()``).
 
-    The generator is seeded by ``seed``, or else by one draw from torch's global generator at construction,
-    so a run seeded with ``seed_everything`` draws the same masks every time."""
+    The mask is drawn as ``nn.Dropout`` draws it, from torch's global generator (`lightning_ffnn.rng`), and handed
+    to the NumPy op as its input: the same seed gives the same masks on both backends, and a checkpoint's
+    generator state gives a resumed run the masks of the uninterrupted one."""
 
-    def __init__(self, p: float = 0.5, seed: int | None = None):
+    def __init__(self, p: float = 0.5):
         super().__init__()
         self.p = check_p(p)
-        seed = int(torch.randint(0, 2 ** 62, ())) if seed is None else seed
-        self.rng = np.random.default_rng(seed)
-        self.mask: np.ndarray | None = None
+        self.mask: torch.Tensor | None = None
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if not self.training or self.p == 0.0:
+        if not self.training or self.p == 0.0 or x.numel() == 0:
             return x
-        self.mask = dropout_mask(self.rng, tuple(x.shape), self.p, np.dtype(str(x.dtype).removeprefix("torch.")))
-        return apply_op(np_dropout, x, torch.from_numpy(self.mask))
+        self.mask = torch_dropout_mask(x, self.p)
+        return apply_op(np_dropout, x, self.mask)
 
     def native(self) -> ReplayDropout:
         return ReplayDropout(self)
@@ -109,8 +108,8 @@ class ReplayDropout(nn.Module):
         if mask is None or mask.shape != tuple(x.shape):
             raise RuntimeError(f"ReplayDropout replays the mask of its NumPy source's last training forward: "
                                f"expected one of shape {tuple(x.shape)}, the source holds "
-                               f"{None if mask is None else mask.shape}. Run the source on this batch first.")
-        return x * torch.from_numpy(mask).to(x.device)
+                               f"{None if mask is None else tuple(mask.shape)}. Run the source on this batch first.")
+        return x * mask.to(x.device)
 
     def extra_repr(self) -> str:
         return f"p={self.p}, replays the NumPy layer's mask"

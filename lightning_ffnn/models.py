@@ -16,6 +16,7 @@ per-step cost low.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any, Literal
 
 import lightning as L
@@ -27,8 +28,10 @@ from numpy_ops.activations import ACTIVATIONS
 from numpy_ops.init import INIT_SCHEMES
 
 from .errors import SettingsError
+from .generator_state import GeneratorState
 from .layers import LOSS_MODULES
 from .network import build_network
+from .network_check import check_output_shape, check_size, eval_chunk_size
 from .tasks import DTYPES, DType, Task, loss_name
 
 # The CLI's choices come from numpy_ops' registries, so a name added there is a valid --model.* value here.
@@ -46,7 +49,8 @@ def per_step_flat(out: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, tor
 
 def data_settings(dm: Any) -> dict[str, Any]:
     """What a datamodule decides about the model, as `SpecNetModule` keyword arguments: the task, one example's
-    shape as served, the number of outputs, the evaluation sets' names and the targets' units. LightningCLI links
+    shape as served, the number of outputs, one example's target shape, the evaluation sets' names and the targets'
+    units. LightningCLI links
     each of them (`lightning_ffnn.cli.DATA_LINKS` uses these same keys); code that builds the module by hand writes
     ``SpecNetModule(..., **data_settings(dm))``."""
     return {key: get(dm) for key, get in DATA_SETTINGS.items()}
@@ -57,6 +61,7 @@ DATA_SETTINGS = {
     "task": lambda dm: dm.task,
     "input_shape": lambda dm: list(dm.input_shape),
     "output_dim": lambda dm: int(dm.output_dim),
+    "target_shape": lambda dm: list(dm.target_shape),
     "eval_set_names": lambda dm: list(dm.eval_set_names),
     "target_units": lambda dm: dm.target_units(),
 }
@@ -83,14 +88,18 @@ class SpecNetModule(L.LightningModule):
         optimizer, lr, momentum, nesterov, weight_decay, betas: SGD or Adam, as in torch.optim.
         dtype: the parameters' dtype (the datamodule serves the same, linked by the CLI).
         seed: seeds the initial weights (and, through the CLI, the batch order).
-        task, input_shape, output_dim, eval_set_names, target_units: what the data decides (`data_settings`):
-            the task (`lightning_ffnn.tasks.TASKS`), one example's shape as served (e.g. [128], or [1, 16, 8] for
-            a CNN), the number of outputs, the names of the evaluation sets in the order of the validation
+        task, input_shape, output_dim, target_shape, eval_set_names, target_units: what the data decides
+            (`data_settings`): the task (`lightning_ffnn.tasks.TASKS`), one example's shape as served (e.g. [128],
+            or [1, 16, 8] for a CNN), the number of outputs, one example's target shape ([] for a class label,
+            [T] for a label per time step, [1] for a regression target; the network's output is checked against
+            it when it is built, None skips the check), the names of the evaluation sets in the order of the validation
             loaders ("train" first), and for standardised regression targets the (mean, std) that map them back
             to the data's units (RMSE is reported in them). Saved with the hyper-parameters, so a checkpoint
             rebuilds the same network without the data.
-        eval_batch_size: evaluate each whole set in chunks of this many examples (the same numbers, less memory:
-            a CNN's activations for 60 000 images at once would need many GB); None = one forward pass a set.
+        eval_batch_size: evaluate each whole set in chunks of this many examples (the same numbers, less memory);
+            ``"auto"`` (the default) sizes the chunks from the network so that one takes at most
+            `lightning_ffnn.network_check.EVAL_MEMORY_BUDGET` (1 GiB: a CNN's activations for 60 000 images at
+            once would need ~40 GiB); ``"whole"``: one forward pass a set, when asked.
     """
 
     def __init__(
@@ -112,9 +121,10 @@ class SpecNetModule(L.LightningModule):
         task: Task | None = None,
         input_shape: list[int] | None = None,
         output_dim: int | None = None,
+        target_shape: list[int] | None = None,
         eval_set_names: list[str] = ("train",),
         target_units: tuple[float, float] | None = None,
-        eval_batch_size: int | None = None,
+        eval_batch_size: int | Literal["auto", "whole"] = "auto",
     ):
         super().__init__()
         hidden_sizes = list(hidden_sizes)
@@ -124,8 +134,10 @@ class SpecNetModule(L.LightningModule):
             raise SettingsError(f"model.lr: the learning rate must be > 0, got {lr}")
         if momentum < 0 or weight_decay < 0:
             raise SettingsError(f"model.momentum and model.weight_decay must be >= 0, got {momentum}, {weight_decay}")
-        if eval_batch_size is not None and eval_batch_size < 1:
-            raise SettingsError(f"model.eval_batch_size must be >= 1 or null, got {eval_batch_size}")
+        if eval_batch_size not in ("auto", "whole", None) and (isinstance(eval_batch_size, bool) or not isinstance(
+                eval_batch_size, int) or eval_batch_size < 1):
+            raise SettingsError(f"model.eval_batch_size must be an integer >= 1, 'auto' or 'whole', "
+                                f"got {eval_batch_size!r}")
         if init_bounds[0] >= init_bounds[1]:
             raise SettingsError(f"model.init_bounds: need a < b, got {tuple(init_bounds)}")
         self.spec_body = S.parse(layers) if layers is not None else None  # fails early on a bad layer list
@@ -146,6 +158,12 @@ class SpecNetModule(L.LightningModule):
     # -- construction -----------------------------------------------------------------------------
     def _build(self) -> None:
         hp = self.hparams
+        # Before any weight is drawn: a network too large for this machine, or whose output is not what the task
+        # needs, is refused in one line while the CLI builds the classes, so before the logger makes a run directory.
+        check_size(self.network_spec(), tuple(hp.input_shape), DTYPES[hp.dtype])
+        if hp.get("target_shape") is not None:
+            check_output_shape(self.network_spec(), tuple(hp.input_shape), hp.task, int(hp.output_dim),
+                               tuple(hp.target_shape))
         self.net = build_network(self.network_spec(), list(hp.input_shape), hp.backend, hp.init, hp.seed,
                                  DTYPES[hp.dtype], tuple(hp.init_bounds))
         numpy_loss, torch_loss = LOSS_MODULES[loss_name(hp.task)]
@@ -191,6 +209,10 @@ class SpecNetModule(L.LightningModule):
         raise SettingsError(f"the checkpoint holds a different network ({what or 'other layer shapes'}): resume with "
                             "the checkpoint's settings, or start a new run without --ckpt_path")
 
+    def configure_callbacks(self):
+        # Dropout draws from torch's generator: its state travels in the checkpoint so a resume draws the same masks.
+        return [GeneratorState()]
+
     def configure_optimizers(self):
         hp = self.hparams
         if hp.optimizer == "adam":
@@ -203,8 +225,9 @@ class SpecNetModule(L.LightningModule):
         """The loss of one batch, and outside training the task's metric, in the parameters' dtype (RMSE in the
         data's units). Evaluation batches are whole sets, cut in chunks of ``eval_batch_size`` when it is set."""
         x, y = batch
-        chunk = self.hparams.get("eval_batch_size") if stage != "train" else None
-        out = self.net(x) if chunk is None else torch.cat([self.net(part) for part in x.split(chunk)])
+        chunk = self.eval_chunk_size() if stage != "train" else None
+        whole = chunk is None or chunk >= len(x)
+        out = self.net(x) if whole else torch.cat([self.net(part) for part in x.split(chunk)])
         out, y = per_step_flat(out, y)
         metrics = {"loss": self.loss_fn(out, y)}
         if stage == "train":
@@ -217,6 +240,15 @@ class SpecNetModule(L.LightningModule):
         else:
             metrics["rmse"] = torch.sqrt(torch.mean((self._to_units(out) - self._to_units(y)) ** 2))
         return metrics
+
+    def eval_chunk_size(self) -> int | None:
+        """Examples per evaluation forward pass (`eval_batch_size`); None: the whole set at once."""
+        setting = self.hparams.get("eval_batch_size", "auto")
+        if setting == "whole":
+            return None
+        if setting in ("auto", None):  # None, in checkpoints of before "auto", meant whole sets: the same numbers
+            return eval_chunk_size(self.network_spec(), tuple(self.hparams.input_shape), DTYPES[self.hparams.dtype])
+        return int(setting)
 
     def _to_units(self, values: torch.Tensor) -> torch.Tensor:
         units = self.hparams.get("target_units")
@@ -236,9 +268,17 @@ class SpecNetModule(L.LightningModule):
             raise DivergenceError(
                 f"the training loss became {loss.item()} at epoch {self.current_epoch}, step {batch_idx} "
                 f"(global step {self.global_step}): training diverged. Try a smaller learning rate "
-                f"(model.lr is {self.hparams.lr}). The last good checkpoint is kept in the run directory."
+                f"(model.lr is {self.hparams.lr}). {self._kept_checkpoint()}"
             )
         return loss
+
+    def _kept_checkpoint(self) -> str:
+        """What a diverged run leaves to resume from: the newest checkpoint written, if any was."""
+        ckpt = self.trainer.checkpoint_callback if self._trainer is not None else None
+        saved = [p for p in (getattr(ckpt, "last_model_path", ""), getattr(ckpt, "best_model_path", "")) if p]
+        if saved and Path(saved[0]).is_file():
+            return f"The last good checkpoint is kept: {saved[0]}"
+        return "No checkpoint was written: it diverged before its first evaluated epoch"
 
     def on_validation_epoch_start(self) -> None:
         self.epoch_metrics = {}

@@ -23,6 +23,7 @@ from lightning.pytorch.callbacks import Callback
 from course import plots
 from .atomic import atomic_write_text
 from .models import SpecNetModule
+from .rng import untouched_generator
 from course.tables import markdown_table
 from .tasks import DTYPES, metric_name
 
@@ -125,8 +126,14 @@ class RunRecorder(Callback):
         dtype = DTYPES[hp.dtype]
 
         def predict(x: torch.Tensor) -> torch.Tensor:
-            with torch.no_grad():
-                return pl_module.net(x.to(dtype)).double()
+            # The trained network as it predicts: evaluation mode (no dropout, no draw from torch's generator).
+            was_training = pl_module.net.training
+            pl_module.net.eval()
+            try:
+                with torch.no_grad(), untouched_generator():
+                    return pl_module.net(x.to(dtype)).double()
+            finally:
+                pl_module.net.train(was_training)
 
         figs.update(dm.result_figures(predict, label, n_examples=self.n_predictions, seed=self.seed))
         return figs

@@ -163,7 +163,7 @@ class Conv2dOp(Op):
         cols = im2col(x, (kh, kw), self.stride, pad)
         N, Ho, Wo = cols.shape[:3]
         Wm = W.transpose(0, 2, 3, 1).reshape(F, kh * kw * C)  # columns ordered (u, v, c) like cols
-        out = cols.reshape(N * Ho * Wo, -1) @ Wm.T
+        out = cols.reshape(N * Ho * Wo, kh * kw * C) @ Wm.T  # sizes written out: N may be 0
         if b is not None:
             out += b
         return out.reshape(N, Ho, Wo, F).transpose(0, 3, 1, 2), (cols, W, x.shape)
@@ -175,7 +175,7 @@ class Conv2dOp(Op):
         # BEGIN SOLUTION conv2d
         N, Ho, Wo = cols.shape[:3]
         d2 = dout.transpose(0, 2, 3, 1).reshape(N * Ho * Wo, F)  # free when dout is channels-last memory
-        cols2 = cols.reshape(N * Ho * Wo, -1)
+        cols2 = cols.reshape(N * Ho * Wo, kh * kw * C)
         Wm = W.transpose(0, 2, 3, 1).reshape(F, -1)
         dW = np.ascontiguousarray((d2.T @ cols2).reshape(F, kh, kw, C).transpose(0, 3, 1, 2))
         dcols = (d2 @ Wm).reshape(cols.shape)

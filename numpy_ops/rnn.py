@@ -122,7 +122,8 @@ class RNNOp(Op):
             # END SOLUTION
             states.append(hs)
             inp = hs
-        out = states[-1] if self.output == "all" else states[-1][:, -1]
+        # "last" of an empty sequence (T = 0) is the initial state of the top layer: no step has changed it.
+        out = states[-1] if self.output == "all" else states[-1][:, -1] if x.shape[1] else h0_layers[-1].copy()
         return out, (x, h0, params[0::4], params[1::4], tuple(states))
 
     # -- backward --------------------------------------------------------------------------------------
@@ -133,7 +134,8 @@ class RNNOp(Op):
         dtop = dout
         if self.output == "last":
             dtop = np.zeros_like(states[-1])
-            dtop[:, -1] = dout
+            if T:
+                dtop[:, -1] = dout
         h0_layers = h0.reshape(L, N, H)
         k = self.truncation
         windowed = k is not None and k < T
@@ -150,13 +152,15 @@ class RNNOp(Op):
             sweep = self._sweep_window if windowed else self._sweep_full
             ds, dh0[l], dinp = sweep(dup, hs, U, W, h0_layers[l])
             # BEGIN SOLUTION rnn_backward
-            prev = np.concatenate([h0_layers[l][:, None], hs[:, :-1]], axis=1)  # h_{t-1} for every t
+            prev = np.concatenate([h0_layers[l][:, None], hs], axis=1)[:, :-1]  # h_{t-1} for every t (none if T = 0)
             ds2, db = ds.reshape(-1, H), ds.sum(axis=(0, 1))
             grads[4 * l:4 * l + 4] = [ds2.T @ inp.reshape(-1, inp.shape[2]), ds2.T @ prev.reshape(-1, H),
                                       db, db.copy()]
             # END SOLUTION
             dup = dinp
         dx = dup.sum(axis=2) if windowed else dup
+        if self.output == "last" and not T:
+            dh0[L - 1] += dout  # the output was h0 itself
         return (dx, *grads, dh0.reshape(h0.shape))
 
     def _sweep_full(self, dh_out, hs, U, W, h0):

@@ -9,6 +9,7 @@ backends run at once, to pay the subprocess start-up (~8 s here) once.
 
 from __future__ import annotations
 
+import json
 import signal
 import time
 
@@ -27,15 +28,22 @@ SETTINGS = ["--trainer.max_epochs", str(EPOCHS), "--data.init_args.batch_size", 
             "--speed.steps_per_call", "1", "--trainer.logger.init_args.name", "resume"]
 
 
+# The same network with dropout after each hidden layer: its masks come from torch's generator, whose state the
+# checkpoint must hold for the resumed epochs to draw the masks of the uninterrupted run.
+DROPOUT = ["--model.layers", json.dumps([{"type": "linear", "out_features": 64}, {"type": "activation", "name": "sigmoid"},
+                                         {"type": "dropout", "p": 0.2}, {"type": "linear", "out_features": 64},
+                                         {"type": "activation", "name": "sigmoid"}, {"type": "dropout", "p": 0.2}])]
+
+
 class KilledRun:
     """A training subprocess, SIGKILLed half an epoch after its second checkpointed epoch."""
 
-    def __init__(self, backend: str, root):
-        self.backend, self.root = backend, root / backend / "killed"
+    def __init__(self, backend: str, root, extra: list[str]):
+        self.backend, self.root, self.extra = backend, root / backend / "killed", extra
         self.root.mkdir(parents=True)
         self.last_ckpt = run_dir(self.root, "resume") / "checkpoints" / "last.ckpt"
         self.log = self.root / "killed.log"
-        self.proc = start_train(fit_args("ocr_small", self.root, *SETTINGS, "--model.backend", backend),
+        self.proc = start_train(fit_args("ocr_small", self.root, *SETTINGS, *extra, "--model.backend", backend),
                                 self.root, self.log)
         self.saves: list[tuple[int, float]] = []  # (mtime of last.ckpt, when it was seen)
         self.kill_at: float | None = None
@@ -76,9 +84,10 @@ def _kill_all_mid_epoch(runs: list[KilledRun], timeout: float = 180.0) -> None:
 
 
 @pytest.mark.slow  # ~20 s: two subprocesses (killed concurrently), then 4 runs of a few short epochs
-def test_sigkill_mid_epoch_then_resume_equals_uninterrupted_run(tmp_path, monkeypatch):
+@pytest.mark.parametrize("extra", [[], DROPOUT], ids=["plain", "dropout"])
+def test_sigkill_mid_epoch_then_resume_equals_uninterrupted_run(extra, tmp_path, monkeypatch):
     skip_figures(monkeypatch)
-    runs = [KilledRun(backend, tmp_path) for backend in ("numpy", "torch")]
+    runs = [KilledRun(backend, tmp_path, extra) for backend in ("numpy", "torch")]
     _kill_all_mid_epoch(runs)
 
     for run in runs:
@@ -92,9 +101,10 @@ def test_sigkill_mid_epoch_then_resume_equals_uninterrupted_run(tmp_path, monkey
             torch.load(ckpt, weights_only=False)
 
         monkeypatch.chdir(run.root)
-        resumed = run_fit("ocr_small", run.root, *SETTINGS, "--model.backend", run.backend, "--ckpt_path", "last")
+        resumed = run_fit("ocr_small", run.root, *SETTINGS, *extra, "--model.backend", run.backend, "--ckpt_path",
+                          "last")
         reference_dir = run.root.parent / "reference"
-        reference = run_fit("ocr_small", reference_dir, *SETTINGS, "--model.backend", run.backend)
+        reference = run_fit("ocr_small", reference_dir, *SETTINGS, *extra, "--model.backend", run.backend)
 
         assert resumed["run_dir"] == str(run_dir(run.root, "resume")), f"{tag}: resume should log into the same run"
         assert [e["epoch"] for e in resumed["epochs"]] == list(range(EPOCHS)), tag

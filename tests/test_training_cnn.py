@@ -17,13 +17,14 @@ from helpers_training import REPO, epoch_numbers, run_fit, skip_figures
 
 SMALL = ["--data.init_args.size", "small", "--data.init_args.val_fraction", "0.0", "--trainer.max_epochs", "1",
          "--trainer.logger.init_args.name", "run"]
-# The OCR CNN without its dropout (the two backends draw masks from different generators) and smaller.
-NO_DROPOUT = json.dumps([
+# The OCR CNN, smaller, without and with dropout (both backends draw the masks nn.Dropout draws).
+NO_DROPOUT = [
     {"type": "conv2d", "out_channels": 4, "kernel_size": 3, "padding": "same"}, {"type": "activation", "name": "relu"},
     {"type": "max_pool2d", "kernel_size": 2}, {"type": "conv2d", "out_channels": 6, "kernel_size": 3, "stride": 2,
                                               "padding": 1},
     {"type": "activation", "name": "tanh"}, {"type": "avg_pool2d", "kernel_size": 2}, {"type": "flatten"},
-    {"type": "linear", "out_features": 16}, {"type": "activation", "name": "relu"}])
+    {"type": "linear", "out_features": 16}, {"type": "activation", "name": "relu"}]
+WITH_DROPOUT = [*NO_DROPOUT[:3], {"type": "dropout", "p": 0.2}, *NO_DROPOUT[3:], {"type": "dropout", "p": 0.25}]
 
 
 @pytest.mark.parametrize("backend", ["numpy", "torch"])
@@ -35,9 +36,10 @@ def test_ocr_cnn_config_trains_one_epoch(backend, tmp_path, monkeypatch):
     assert 0.0 <= epoch["test/accuracy"] <= 1.0
 
 
-def test_backends_give_the_same_cnn_epochs_in_float64(tmp_path, monkeypatch):
+@pytest.mark.parametrize("layers", [NO_DROPOUT, WITH_DROPOUT], ids=["no_dropout", "dropout"])
+def test_backends_give_the_same_cnn_epochs_in_float64(layers, tmp_path, monkeypatch):
     skip_figures(monkeypatch)
-    args = [*SMALL[:-4], "--trainer.max_epochs", "2", "--model.dtype", "float64", "--model.layers", NO_DROPOUT,
+    args = [*SMALL[:-4], "--trainer.max_epochs", "2", "--model.dtype", "float64", "--model.layers", json.dumps(layers),
             "--data.init_args.batch_size", "25"]
     runs = {b: run_fit("ocr_cnn", tmp_path / b, *args, "--model.backend", b, "--parity.every_n_steps", "1")
             for b in ("numpy", "torch")}

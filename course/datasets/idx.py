@@ -17,6 +17,7 @@ from .errors import DataError, read_bytes
 
 _TYPES = {0x08: ">u1", 0x09: ">i1", 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
 _WHAT = "IDX file"
+IMAGE_SIZE = (28, 28)  # MNIST's and Fashion-MNIST's
 
 DEFAULT_DIRS = {
     "mnist": Path(__file__).resolve().parents[2] / "data" / "mnist",
@@ -100,9 +101,15 @@ def load_mnist(kind: str = "mnist", data_dir: str | PathLike[str] | None = None)
     for split, (image_stem, label_stem) in FILE_STEMS.items():
         images_path, labels_path = find_idx(directory, image_stem), find_idx(directory, label_stem)
         images, labels = read_idx(images_path, ndim=3), read_idx(labels_path, ndim=1)
-        if images.dtype != np.uint8 or labels.dtype != np.uint8:
-            raise DataError(images_path, "wrong value type", expected="unsigned bytes (type code 0x08)",
-                            found=f"{images.dtype} images, {labels.dtype} labels")
+        for path, values in ((images_path, images), (labels_path, labels)):
+            if values.dtype != np.uint8:
+                raise DataError(path, "wrong value type", expected="unsigned bytes (type code 0x08)",
+                                found=f"{values.dtype} values")
+        if images.shape[1:] != IMAGE_SIZE:
+            raise DataError(images_path, "wrong image size", expected="{}x{} images".format(*IMAGE_SIZE),
+                            found="{}x{}".format(*images.shape[1:]))
+        if len(images) == 0:
+            raise DataError(images_path, "no images", expected="at least one image", found="an empty set")
         if len(images) != len(labels):
             raise DataError(labels_path, "labels and images differ in number", expected=f"{len(images)} labels "
                             f"(as many as images in {images_path.name})", found=str(len(labels)))

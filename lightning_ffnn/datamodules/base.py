@@ -15,8 +15,8 @@ Validation and test: one DataLoader per evaluation set (`eval_set_names`, starti
 WHOLE set as one batch, so per-epoch metrics are computed with the final weights in one forward pass.
 
 What the model needs to know of the data is known when the datamodule is built, before any data is read: `task`,
-`input_shape`, `output_dim`, `eval_set_names` and `target_units()` (LightningCLI links them into the model:
-`lightning_ffnn.models.data_settings`).
+`input_shape`, `output_dim`, `target_shape`, `eval_set_names` and `target_units()` (LightningCLI links them into the
+model: `lightning_ffnn.models.data_settings`).
 
 What the data means after training: `to_original_units` maps targets and predictions back to the data's units,
 `result_figures` draws the trained network on this data, `sample_images` gives image sets' examples.
@@ -184,6 +184,11 @@ class ArrayDataModule(L.LightningDataModule):
             raise SettingsError(f"layout={self.layout!r} needs an image set; {type(self).__name__} serves flat vectors")
         return (1, *self.image_size) if self.layout == "image" else tuple(self.image_size)
 
+    @property
+    def target_shape(self) -> tuple[int, ...]:
+        """The shape of one example's target as served (no batch axis): () for a class label, (1,) otherwise."""
+        return () if self.task == "classification" else (1,)
+
     def sample_figure(self) -> Figure:
         """A figure of the data; its title says "SYNTHETIC" when the data is."""
         raise NotImplementedError
@@ -226,6 +231,12 @@ class ArrayDataModule(L.LightningDataModule):
         return x[pick].reshape(-1, 1, *self.image_size)
 
     # -- Lightning hooks ---------------------------------------------------------------------------------------
+
+    def prepare_data(self) -> None:
+        """Read the sets here: Lightning calls this before its logger makes the run directory, so a file that does
+        not fit stops the run before anything is written. (`setup` then finds them read; under DDP the other
+        ranks read them in `setup`.)"""
+        self.setup("fit")
 
     def setup(self, stage: str | None = None) -> None:
         """Build the tensors of every set, once (later calls, for other stages, reuse them)."""

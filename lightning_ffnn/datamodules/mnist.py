@@ -57,6 +57,7 @@ class MNISTDataModule(ArrayDataModule):
         """Fail early, with the fetch command, when the files are missing (fetching needs apt/npm: see
         scripts/prepare_data.py, so it is not done here)."""
         check_mnist_files(self.kind, self.data_dir)
+        super().prepare_data()
 
     def _load(self):
         data = load_mnist(self.kind, self.data_dir)

@@ -20,6 +20,8 @@ import numpy as np
 import torch
 from matplotlib.figure import Figure
 
+from course.datasets.errors import DataError, read_bytes
+
 from ..errors import SettingsError
 from ..tasks import DTYPES, DType
 from .base import ArrayDataModule
@@ -43,10 +45,21 @@ def load_text(source: str) -> tuple[str, str]:
         return path.read_text(encoding="utf-8"), f"Python's LICENSE.txt from its standard library ({path})"
     if source == "zen":
         return zen_of_python(), "the Zen of Python (Python's standard library module `this`, ROT13-decoded)"
+    path = check_source(source)
+    raw = read_bytes(path, "text file")
+    try:
+        return raw.decode("utf-8"), f"text file {path}"
+    except UnicodeDecodeError as exc:
+        raise DataError(path, "not UTF-8 text", expected="a UTF-8 text file",
+                        found=f"byte 0x{raw[exc.start]:02x} at offset {exc.start}") from None
+
+
+def check_source(source: str) -> Path:
+    """The path of a text file named as ``source`` (not "python_license" or "zen"); FileNotFoundError if none."""
     path = Path(source)
     if not path.is_file():
         raise FileNotFoundError(f"text source {source!r}: expected 'python_license', 'zen' or the path of a text file; no such file")
-    return path.read_text(encoding="utf-8"), f"text file {path}"
+    return path
 
 
 class CharTextDataModule(ArrayDataModule):
@@ -85,17 +98,45 @@ class CharTextDataModule(ArrayDataModule):
             raise ValueError(f"encoding must be 'one_hot' or 'index'; got {encoding!r}")
         self.encoding = encoding
         self.source, self.seq_len, self.stride, self.val_fraction = source, seq_len, stride, val_fraction
-        self.text, self.data_source = load_text(source)
-        self.vocab = sorted(set(self.text))
-        self.class_names = self.vocab
-        self.input_dim = self.output_dim = len(self.vocab)
+        if source not in ("python_license", "zen"):
+            check_source(source)
+        self._text: str | None = None
         self.layout = "rows"
         self.eval_set_names = ["train", "val"]
         self.save_hyperparameters()
 
+    # The text is read when first needed (at the latest in `setup`), not here: an error raised while the CLI
+    # builds this object comes out wrapped in the argument parser's report, one raised in setup as one line.
+    @property
+    def text(self) -> str:
+        if self._text is None:
+            self._text, self.data_source = load_text(self.source)
+            self._vocab = sorted(set(self._text))
+        return self._text
+
+    @property
+    def vocab(self) -> list[str]:
+        """The distinct characters of the text, sorted: class ``i`` is ``vocab[i]``."""
+        self.text  # noqa: B018  (reading the text sets the vocabulary)
+        return self._vocab
+
+    @property
+    def class_names(self) -> list[str]:
+        return self.vocab
+
+    @property
+    def input_dim(self) -> int:
+        return len(self.vocab)
+
+    output_dim = input_dim
+
     @property
     def input_shape(self) -> tuple[int, ...]:
         return (self.seq_len, len(self.vocab)) if self.encoding == "one_hot" else (self.seq_len,)
+
+    @property
+    def target_shape(self) -> tuple[int, ...]:
+        return (self.seq_len,)  # the next character's class at every step
 
     def encode(self, text: str) -> np.ndarray:
         index = {c: i for i, c in enumerate(self.vocab)}
@@ -114,10 +155,12 @@ class CharTextDataModule(ArrayDataModule):
         """Character indices as the network takes them: one-hot rows or the indices themselves."""
         return self.one_hot(ids) if self.encoding == "one_hot" else np.asarray(ids, dtype=np.int64)
 
-    def _windows(self, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def _windows(self, ids: np.ndarray, part: str) -> tuple[np.ndarray, np.ndarray]:
         starts = np.arange(0, len(ids) - self.seq_len, self.stride)
         if len(starts) == 0:
-            raise ValueError(f"a text piece of {len(ids)} characters is too short for seq_len={self.seq_len}")
+            raise DataError(self.source, f"text too short for seq_len={self.seq_len}",
+                            expected=f"at least seq_len + 1 = {self.seq_len + 1} characters in its {part}",
+                            found=f"{len(ids)} characters", hint="Use a longer text or a smaller data.seq_len")
         idx = starts[:, None] + np.arange(self.seq_len + 1)
         chunks = ids[idx]
         return self.inputs(chunks[:, :-1]), chunks[:, 1:]
@@ -125,7 +168,8 @@ class CharTextDataModule(ArrayDataModule):
     def _load(self):
         ids = self.encode(self.text)
         cut = int(round(len(ids) * (1 - self.val_fraction)))
-        return {"train": self._windows(ids[:cut]), "val": self._windows(ids[cut:])}
+        return {"train": self._windows(ids[:cut], "training part (the first {:.0%})".format(1 - self.val_fraction)),
+                "val": self._windows(ids[cut:], f"validation part (the last {self.val_fraction:.0%})")}
 
     def setup(self, stage: str | None = None) -> None:
         """As the base class, but the targets keep their time axis (N, T)."""
