@@ -52,6 +52,7 @@ class GRUOp(_GatedRecurrentOp):
             gates = np.empty((N, T, 3, H), dtype=x.dtype)  # r, z, n
             hn, hs = np.empty((N, T, H), dtype=x.dtype), np.empty((N, T, H), dtype=x.dtype)
             h = h0s[l]
+            # BEGIN HIDDEN rnn_forward
             for t in range(T):
                 hw = h @ W_hh.T + b_hh
                 gt = gates[:, t]
@@ -60,6 +61,7 @@ class GRUOp(_GatedRecurrentOp):
                 gt[:, 2] = np.tanh(xw[:, t, 2 * H:] + gt[:, 0] * hn[:, t])
                 h = gt[:, 2] + gt[:, 1] * (h - gt[:, 2])  # (1 - z) n + z h
                 hs[:, t] = h
+            # END HIDDEN
             layers.append((gates, hn, hs))
             inp = hs
         return self._top(hs), (x, h0, *params[0::4], *params[1::4], *(a for layer in layers for a in layer))

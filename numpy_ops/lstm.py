@@ -55,6 +55,7 @@ class LSTMOp(_GatedRecurrentOp):
             gates = np.empty((N, T, 4, H), dtype=x.dtype)
             cs, hs = np.empty((N, T, H), dtype=x.dtype), np.empty((N, T, H), dtype=x.dtype)
             h, c = h0s[l], c0s[l]
+            # BEGIN HIDDEN rnn_forward
             for t in range(T):
                 a = (xw[:, t] + h @ W_hh.T).reshape(N, 4, H)
                 gt = gates[:, t]
@@ -63,6 +64,7 @@ class LSTMOp(_GatedRecurrentOp):
                 c = gt[:, 1] * c + gt[:, 0] * gt[:, 2]
                 h = gt[:, 3] * np.tanh(c)
                 cs[:, t], hs[:, t] = c, h
+            # END HIDDEN
             layers.append((gates, cs, hs))
             inp = hs
         # Cache: x, the states as given, the weights (the bridge recognises them as inputs), each layer's
