@@ -125,7 +125,8 @@ def test_unloadable_exits_2_with_the_reason(tmp_path, capsys, target, text, reas
 def test_bad_arguments_exit_2(tmp_path, capsys):
     path = write(tmp_path, "mine.py", RIGHT_SIGMOID)
     assert run(capsys, f"{path}:Sigmoid", "--like", "sigmoidd")[0] == 2
-    code, _, err = run(capsys, f"{path}:Sigmoid")
+    square = write(tmp_path, "sq.py", SQUARE)  # a name that says no reference (Sigmoid's does: --like is inferred)
+    code, _, err = run(capsys, f"{square}:square")
     assert code == 2 and "--like" in err
 
 

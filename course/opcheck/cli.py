@@ -12,12 +12,13 @@ import math
 import sys
 from pathlib import Path
 
-from numpy_ops.user_op import LoadError, load_op
+from numpy_ops.user_op import LoadError, is_op_path, load_op, split_op_path
 
 from . import teacher
 from .checks import check
 from .references import REFERENCES
 from .report import format_report
+from .teacher import guess_reference
 
 USAGE = """examples:
   python scripts/check_op.py my_ops.py:Sigmoid --like sigmoid
@@ -72,14 +73,21 @@ def main(argv: list[str] | None = None) -> int:
     if Path(args.target).is_dir():
         return _teacher(args)
     try:
+        if not is_op_path(args.target) and not Path(args.target).exists() and not args.target.endswith(".py"):
+            raise LoadError(f"{args.target}: no such directory (a teacher's directory of students' files), and "
+                            "not FILE.py:NAME either")
         shapes = parse_shapes(args.shapes) if args.shapes else None
-        if args.like is None and shapes is None:
-            raise ValueError("give --like NAME (a numpy_ops op) or --shapes (e.g. 4x3,2x3)")
         op = load_op(args.target)
+        like = args.like
+        if like is None and shapes is None:  # as the teacher's mode does: the op's `like`, else its name
+            like = op.like or guess_reference(split_op_path(args.target)[1])
+        if like is None and shapes is None:
+            raise ValueError(f"{args.target}: its name does not say which numpy_ops op it should equal; give "
+                             "--like NAME (a numpy_ops op) or --shapes (e.g. 4x3,2x3)")
     except (LoadError, ValueError) as exc:
         print(f"check_op: {exc}", file=sys.stderr)
         return 2
-    report = check(op, like=args.like, shapes=shapes, seed=args.seed)
+    report = check(op, like=like, shapes=shapes, seed=args.seed)
     if args.json:
         print(json.dumps(_clean(dict(source=args.target, **report.to_dict())), indent=2))
     else:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .checks import TOL_NUMERIC, TOL_REFERENCE, OpReport
+from .checks import TOL_NUMERIC, TOL_REFERENCE, WRONG_VALUES, OpReport
 
 
 def _num(v: float | None) -> str:
@@ -30,7 +30,7 @@ def format_report(report: OpReport, source: str = "") -> str:
             rel += f", {_num(row['rel_reference'])} vs the reference"
         lines.append(f"d{row['input']}: {status}  {rel}")
         w = row["worst"]
-        if not row["passed"] and w["index"] is not None and w["got"] is not None:
+        if WRONG_VALUES in row["problems"] and w["index"] is not None and w["got"] is not None:
             lines.append(f"    worst element {list(w['index'])} in case '{w['case']}': yours {w['got']:.6g}, "
                          f"expected {w['expected']:.6g}")
         for p in row["problems"]:
