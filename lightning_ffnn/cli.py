@@ -27,6 +27,7 @@ from lightning.pytorch.cli import LightningArgumentParser, LightningCLI
 from .atomic import AtomicCheckpointIO
 from .checkpointing import RunCheckpoint
 from .datamodules import ArrayDataModule
+from .interrupt import InterruptNotice, RunInterrupted
 from .models import FFNNModule
 from .parity import GradientParityCheck
 from .record import RunRecorder
@@ -52,7 +53,7 @@ class EpochProgressBar(TQDMProgressBar):
 
 
 class FFNNCLI(LightningCLI):
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, interrupt_notice: InterruptNotice | None = None, **kwargs):
         kwargs.setdefault("trainer_defaults", {})
         defaults = {
             "max_epochs": 20,
@@ -67,6 +68,7 @@ class FFNNCLI(LightningCLI):
         kwargs["trainer_defaults"] = {**defaults, **kwargs["trainer_defaults"]}
         kwargs.setdefault("seed_everything_default", 0)
         kwargs.setdefault("save_config_kwargs", {"overwrite": True})
+        self.interrupt_notice = interrupt_notice or InterruptNotice()  # where a Ctrl-C stopped the run
         super().__init__(FFNNModule, ArrayDataModule, *args, subclass_mode_data=True, **kwargs)
 
     def add_arguments_to_parser(self, parser: LightningArgumentParser) -> None:
@@ -136,7 +138,8 @@ class FFNNCLI(LightningCLI):
         callbacks = [] if given is None else list(given) if isinstance(given, list) else [given]
         if trainer.get("enable_progress_bar") is not False and not any(isinstance(c, TQDMProgressBar)
                                                                         for c in callbacks):
-            kwargs.setdefault("callbacks", [*callbacks, EpochProgressBar(refresh_rate=50)])
+            callbacks = [*callbacks, EpochProgressBar(refresh_rate=50)]
+        kwargs.setdefault("callbacks", [*callbacks, self.interrupt_notice])
         if not trainer.get("plugins"):
             kwargs.setdefault("plugins", [AtomicCheckpointIO()])
         return super().instantiate_trainer(**kwargs)
@@ -149,9 +152,15 @@ def run(args: list[str]) -> dict | None:
     configure_runtime()
     # LightningCLI warns when it gets `args` while the process has a command line too; here `args` is the
     # command line that counts. sys.argv itself must stay as it is: DDP starts the other ranks by re-running it.
+    notice = InterruptNotice()
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=r"LightningCLI's args parameter is intended")
-        cli = FFNNCLI(args=args)
+        try:
+            cli = FFNNCLI(args=args, interrupt_notice=notice)
+        except SystemExit:  # Lightning's exit after a Ctrl-C: say where the run stopped
+            if notice.message is not None:
+                raise RunInterrupted(notice.message) from None
+            raise
     recorder = next((c for c in cli.trainer.callbacks if isinstance(c, RunRecorder)), None)
     return recorder.results if recorder is not None else None
 

@@ -23,6 +23,7 @@ Logs go to ``runs/<name>/version_<n>/``: ``tensorboard --logdir runs``.
 from __future__ import annotations
 
 import argparse
+import shlex
 import sys
 import time
 
@@ -55,9 +56,23 @@ def lab32(argv: list[str]) -> None:
     print(f"\nTotal wall time {time.perf_counter() - t0:.1f} s. Logs: tensorboard --logdir runs")
 
 
+def _resume_args(argv: list[str]) -> list[str]:
+    """The same command with ``--ckpt_path last`` (the newest run of the config) in place of any ``--ckpt_path``."""
+    kept, skip = [], False
+    for arg in argv:
+        if skip:
+            skip = False
+        elif arg == "--ckpt_path":
+            skip = True
+        elif not arg.startswith("--ckpt_path="):
+            kept.append(arg)
+    return [*kept, "--ckpt_path", "last"]
+
+
 def main(argv: list[str]) -> int:
     from lightning_ffnn.callbacks import GradientParityError
     from lightning_ffnn.cli import configure_runtime
+    from lightning_ffnn.interrupt import RunInterrupted
     from course.datasets.errors import DataError
     from lightning_ffnn.models import DivergenceError
     from lightning.fabric.utilities.exceptions import MisconfigurationException
@@ -69,6 +84,11 @@ def main(argv: list[str]) -> int:
             run_cli(argv)
         else:
             lab32(argv)
+    except RunInterrupted as exc:
+        print(f"\nstopped: {exc}.", file=sys.stderr)
+        if argv and argv[0] == "fit":
+            print(f"Resume it with: python scripts/train.py {shlex.join(_resume_args(argv))}", file=sys.stderr)
+        return exc.exit_status
     except (DataError, DivergenceError, GradientParityError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
