@@ -1,8 +1,5 @@
 """NumPy-backed modules of convolutional networks and their native twins (see `lightning_ffnn.layers`):
-`NumpyConv2d` (an ``nn.Conv2d``), `NumpyMaxPool2d`, `NumpyAvgPool2d`, `NumpyDropout` (twin: `ReplayDropout`).
-
-Imported by `lightning_ffnn.layers`, which re-exports them; the `MODULES` entries of their layer specs are added here.
-"""
+`NumpyConv2d` (an ``nn.Conv2d``), `NumpyMaxPool2d`, `NumpyAvgPool2d`, `NumpyDropout` (twin: `ReplayDropout`)."""
 
 from __future__ import annotations
 
@@ -10,14 +7,12 @@ import numpy as np
 import torch
 from torch import nn
 
-from numpy_ops import spec as S
 from numpy_ops.conv import Conv2dOp
 from numpy_ops.dropout import check_p, dropout_mask
 from numpy_ops.dropout import dropout as np_dropout
 from numpy_ops.pooling import AvgPool2dOp, MaxPool2dOp
 
 from .bridge import apply_op
-from .layers import MODULES
 
 
 class NumpyConv2d(nn.Conv2d):
@@ -119,23 +114,3 @@ class ReplayDropout(nn.Module):
 
     def extra_repr(self) -> str:
         return f"p={self.p}, replays the NumPy layer's mask"
-
-
-def _image_shape(spec: S.LayerSpec, shape: tuple[int, ...]) -> int:
-    if len(shape) != 3:
-        raise ValueError(f"{spec.type} expects (channels, height, width) per example, got {shape}: "
-                         "serve the data with layout 'image'")
-    return shape[0]
-
-
-MODULES.update({
-    S.Conv2d: (lambda s, shape, dtype: NumpyConv2d(_image_shape(s, shape), s.out_channels, s.kernel_size, s.stride,
-                                                   s.padding, dtype=dtype),
-               lambda s, shape, dtype: nn.Conv2d(_image_shape(s, shape), s.out_channels, s.kernel_size,
-                                                 stride=s.stride, padding=s.padding, dtype=dtype)),
-    S.MaxPool2d: (lambda s, shape, dtype: NumpyMaxPool2d(s.kernel_size, s.stride, s.padding),
-                  lambda s, shape, dtype: nn.MaxPool2d(s.kernel_size, s.stride, s.padding)),
-    S.AvgPool2d: (lambda s, shape, dtype: NumpyAvgPool2d(s.kernel_size, s.stride, s.padding),
-                  lambda s, shape, dtype: nn.AvgPool2d(s.kernel_size, s.stride, s.padding)),
-    S.Dropout: (lambda s, shape, dtype: NumpyDropout(s.p), lambda s, shape, dtype: nn.Dropout(s.p)),
-})

@@ -10,8 +10,8 @@ same seed gives the same network in NumPy, in bridged layers and in native ones.
 from __future__ import annotations
 
 import copy
-from collections.abc import Mapping, Sequence
-from typing import Literal
+from collections.abc import Callable, Mapping, Sequence
+from typing import Literal, NamedTuple
 
 import numpy as np
 import torch
@@ -19,9 +19,75 @@ from torch import nn
 
 from numpy_ops import spec as S
 
-from .layers import numpy_module, torch_module
+from .layers import NumpyActivation, NumpyFlatten, NumpyLinear, NumpyUserActivation, torch_activation
+from .layers_cnn import NumpyAvgPool2d, NumpyConv2d, NumpyDropout, NumpyMaxPool2d
+from .layers_rnn import NumpyRNN, TorchRNN
 
 Backend = Literal["torch", "numpy"]
+#: Makes one layer's module from (spec, per-example input shape, dtype).
+ModuleMaker = Callable[[S.LayerSpec, tuple[int, ...], torch.dtype], nn.Module]
+
+
+class LayerModules(NamedTuple):
+    """The two modules of one layer type: NumPy-backed (the hand-written op through the bridge) and native."""
+
+    numpy: ModuleMaker
+    native: ModuleMaker
+
+
+def _channels(spec: S.LayerSpec, shape: tuple[int, ...]) -> int:
+    if len(shape) != 3:
+        raise ValueError(f"{spec.type} expects (channels, height, width) per example, got {shape}: "
+                         "serve the data with layout 'image'")
+    return shape[0]
+
+
+def _rnn(cls):
+    return lambda s, shape, dtype: cls(shape[-1], s.hidden_size, s.nonlinearity, s.num_layers, s.output,
+                                       s.truncation, dtype=dtype)
+
+
+def _activation(s, shape, dtype):
+    return torch_activation(s.name, **s.kwargs)
+
+
+#: Layer spec class -> its two modules. A new layer type is one row here (docs/architecture.md).
+MODULES: dict[type[S.LayerSpec], LayerModules] = {
+    S.Linear: LayerModules(lambda s, shape, dtype: NumpyLinear(shape[-1], s.out_features, dtype=dtype),
+                           lambda s, shape, dtype: nn.Linear(shape[-1], s.out_features, dtype=dtype)),
+    S.Activation: LayerModules(lambda s, shape, dtype: NumpyActivation(s.name, **s.kwargs), _activation),
+    S.UserActivation: LayerModules(lambda s, shape, dtype: NumpyUserActivation(s.path, s.name, **s.kwargs),
+                                   _activation),
+    S.Flatten: LayerModules(lambda s, shape, dtype: NumpyFlatten(), lambda s, shape, dtype: nn.Flatten()),
+    S.RNN: LayerModules(_rnn(NumpyRNN), _rnn(TorchRNN)),
+    S.Conv2d: LayerModules(
+        lambda s, shape, dtype: NumpyConv2d(_channels(s, shape), s.out_channels, s.kernel_size, s.stride, s.padding,
+                                            dtype=dtype),
+        lambda s, shape, dtype: nn.Conv2d(_channels(s, shape), s.out_channels, s.kernel_size, stride=s.stride,
+                                          padding=s.padding, dtype=dtype)),
+    S.MaxPool2d: LayerModules(lambda s, shape, dtype: NumpyMaxPool2d(s.kernel_size, s.stride, s.padding),
+                              lambda s, shape, dtype: nn.MaxPool2d(s.kernel_size, s.stride, s.padding)),
+    S.AvgPool2d: LayerModules(lambda s, shape, dtype: NumpyAvgPool2d(s.kernel_size, s.stride, s.padding),
+                              lambda s, shape, dtype: nn.AvgPool2d(s.kernel_size, s.stride, s.padding)),
+    S.Dropout: LayerModules(lambda s, shape, dtype: NumpyDropout(s.p), lambda s, shape, dtype: nn.Dropout(s.p)),
+}
+
+
+def _modules(spec: S.LayerSpec) -> LayerModules:
+    if type(spec) not in MODULES:
+        raise ValueError(f"no torch module for layer type {spec.type!r} ({type(spec).__name__}); "
+                         "add a row to lightning_ffnn.network.MODULES")
+    return MODULES[type(spec)]
+
+
+def numpy_module(spec: S.LayerSpec, in_shape: tuple[int, ...], dtype: torch.dtype) -> nn.Module:
+    """The NumPy-backed module of one layer spec (input of per-example shape ``in_shape``)."""
+    return _modules(spec).numpy(spec, in_shape, dtype)
+
+
+def torch_module(spec: S.LayerSpec, in_shape: tuple[int, ...], dtype: torch.dtype) -> nn.Module:
+    """The native torch module of one layer spec."""
+    return _modules(spec).native(spec, in_shape, dtype)
 
 
 def build_network(

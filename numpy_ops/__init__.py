@@ -36,7 +36,7 @@ from .gradcheck import check_op, numerical_gradient, rel_error, scaled_error
 from .init import INIT_SCHEMES, init_linear, init_weight_and_bias
 from .layers import LinearOp, linear
 from .losses import LOSSES, bce_with_logits, mse, softmax_cross_entropy
-from .network import Layer, Sequential, build, mlp
+from .network import DropoutLayer, Layer, Sequential, build, mlp
 from .op import Op
 from .optim import OPTIMIZERS, SGD, Adam, Optimizer
 from .perceptron import PerceptronResult, fit_perceptron
@@ -44,7 +44,7 @@ from .polyfit import design_matrix, fit_polynomial, rms_error
 from .reshape import flatten
 from .conv import Conv2dOp, conv2d
 from .pooling import AvgPool2dOp, MaxPool2dOp, avg_pool2d, max_pool2d
-from .dropout import DropoutLayer, DropoutOp, dropout, dropout_mask
+from .dropout import DropoutOp, dropout, dropout_mask
 from .rnn import RNNOp
 from .bptt import BPTTTable, bptt_double_sum
 from .train import History, accuracy, fit

@@ -10,14 +10,13 @@ The randomness is kept out of the op. `dropout_mask` draws a mask from a ``numpy
 * the same seed gives the same masks, hence the same run.
 
 In evaluation dropout is the identity (no mask, no scaling): the scaling in training keeps each unit's
-expected value the same in both modes. `DropoutLayer` is the `numpy_ops.network` layer that does this.
+expected value the same in both modes. `numpy_ops.network.DropoutLayer` is the layer that does this.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from .network import Layer
 from .op import Op
 
 
@@ -55,27 +54,3 @@ class DropoutOp(Op):
 
 
 dropout = DropoutOp()
-
-
-class DropoutLayer(Layer):
-    """A `numpy_ops.network.Layer` for dropout: draws a mask from ``rng`` at each training forward (kept in
-    ``mask``), and passes its input through unchanged in evaluation mode (``training`` False)."""
-
-    def __init__(self, p: float, rng: np.random.Generator):
-        super().__init__(dropout)
-        self.p, self.rng = check_p(p), rng
-        self.mask: np.ndarray | None = None
-
-    def forward(self, x: np.ndarray) -> np.ndarray:
-        if not self.training or self.p == 0.0:
-            self._cache = None
-            return x
-        self.mask = dropout_mask(self.rng, x.shape, self.p, x.dtype)
-        out, self._cache = self.op.forward(x, self.mask)
-        return out
-
-    def backward(self, dout: np.ndarray) -> np.ndarray:
-        return dout if self._cache is None else self.op.backward(dout, self._cache)[0]
-
-    def __repr__(self):
-        return f"Dropout(p={self.p})"

@@ -8,12 +8,20 @@ owns the parameters ``"{i}.{name}"`` under the names its torch twin uses (``weig
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 
 import numpy as np
 
 from . import spec as S
+from .activations import get_activation
+from .conv import Conv2dOp
+from .dropout import check_p, dropout, dropout_mask
+from .layers import linear
 from .op import Cache, Op
+from .pooling import AvgPool2dOp, MaxPool2dOp
+from .reshape import flatten
+from .rnn import RNNOp
+from .user_op import load_op
 
 
 class Layer:
@@ -44,6 +52,30 @@ class Layer:
     def __repr__(self):
         shapes = ", ".join(f"{k}={tuple(v.shape)}" for k, v in self.params.items())
         return f"{self.op!r}" + (f" [{shapes}]" if shapes else "")
+
+
+class DropoutLayer(Layer):
+    """Dropout's layer: draws a mask from ``rng`` at each training forward (kept in ``mask``) and passes its
+    input through unchanged in evaluation mode (``training`` False)."""
+
+    def __init__(self, p: float, rng: np.random.Generator):
+        super().__init__(dropout)
+        self.p, self.rng = check_p(p), rng
+        self.mask: np.ndarray | None = None
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        if not self.training or self.p == 0.0:
+            self._cache = None
+            return x
+        self.mask = dropout_mask(self.rng, x.shape, self.p, x.dtype)
+        out, self._cache = self.op.forward(x, self.mask)
+        return out
+
+    def backward(self, dout: np.ndarray) -> np.ndarray:
+        return dout if self._cache is None else self.op.backward(dout, self._cache)[0]
+
+    def __repr__(self):
+        return f"Dropout(p={self.p})"
 
 
 class Sequential:
@@ -119,6 +151,30 @@ class Sequential:
         return f"Sequential(\n{inner}\n)"
 
 
+#: Layer spec class -> its layer here, made from (spec, parameters, generator). The generator is the one the
+#: parameters were drawn from; only dropout draws from it (its mask generator is split off it).
+NUMPY_LAYERS: dict[type[S.LayerSpec], Callable[..., Layer]] = {
+    S.Linear: lambda s, params, rng: Layer(linear, params),
+    S.Activation: lambda s, params, rng: Layer(get_activation(s.name, **s.kwargs)),
+    S.UserActivation: lambda s, params, rng: Layer(load_op(s.path)),
+    S.Flatten: lambda s, params, rng: Layer(flatten),
+    S.RNN: lambda s, params, rng: Layer(RNNOp(s.nonlinearity, s.num_layers, s.output, s.truncation), params),
+    S.Conv2d: lambda s, params, rng: Layer(Conv2dOp(s.stride, s.padding), params),
+    S.MaxPool2d: lambda s, params, rng: Layer(MaxPool2dOp(s.kernel_size, s.stride, s.padding)),
+    S.AvgPool2d: lambda s, params, rng: Layer(AvgPool2dOp(s.kernel_size, s.stride, s.padding)),
+    S.Dropout: lambda s, params, rng: DropoutLayer(s.p, np.random.default_rng(rng.integers(2 ** 63))),
+}
+
+
+def numpy_layer(spec: S.LayerSpec, params: dict[str, np.ndarray], rng: np.random.Generator) -> Layer:
+    """The layer of one spec (`NUMPY_LAYERS`), with its parameters."""
+    make = NUMPY_LAYERS.get(type(spec))
+    if make is None:
+        raise ValueError(f"the NumPy network has no layer for layer type {spec.type!r} ({type(spec).__name__}); "
+                         "add a row to numpy_ops.network.NUMPY_LAYERS")
+    return make(spec, params, rng)
+
+
 def build(
     layers: Sequence[S.LayerSpec | Mapping],
     input_shape: int | Sequence[int],
@@ -135,7 +191,7 @@ def build(
     input_shape = (input_shape,) if isinstance(input_shape, (int, np.integer)) else tuple(input_shape)
     rng = np.random.default_rng() if rng is None else rng
     params = S.init_all(layers, input_shape, rng, init, dtype, **init_kwargs)
-    return Sequential(*(spec.numpy_layer(p, rng) for spec, p in zip(layers, params)))
+    return Sequential(*(numpy_layer(spec, p, rng) for spec, p in zip(layers, params)))
 
 
 def mlp(

@@ -20,7 +20,8 @@ import numpy as np
 from .op import Op
 
 
-def _pool_settings(name: str, kernel_size, stride, padding) -> tuple[int, int, int]:
+def pool_settings(name: str, kernel_size, stride, padding) -> tuple[int, int, int]:
+    """(kernel, stride, padding) checked as torch checks them; the stride defaults to the kernel size."""
     k = kernel_size
     s = k if stride is None else stride
     for arg, value, low in (("kernel_size", k, 1), ("stride", s, 1), ("padding", padding, 0)):
@@ -59,7 +60,7 @@ class _Pool2dOp(Op):
     n_inputs = 1
 
     def __init__(self, kernel_size: int, stride: int | None = None, padding: int = 0):
-        self.kernel_size, self.stride, self.padding = _pool_settings(self.name, kernel_size, stride, padding)
+        self.kernel_size, self.stride, self.padding = pool_settings(self.name, kernel_size, stride, padding)
 
     def _out_size(self, x: np.ndarray) -> tuple[int, int]:
         if x.ndim != 4:

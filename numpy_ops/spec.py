@@ -1,13 +1,10 @@
 """A network described once, as data: an ordered list of layer specs.
 
 One spec serves every builder: `numpy_ops.network.build` (the pure-NumPy network),
-`lightning_ffnn.network.build_network` (bridged NumPy layers or native torch layers). Each layer
-spec knows three things, none of them framework-specific:
-
-* ``output_shape(in_shape)``: the shape of one example after the layer (no batch axis);
-* ``init_params(in_shape, rng, ...)``: its parameters, by name, in the order its op takes them,
-  drawn from a NumPy generator (so every builder starts from the same numbers);
-* ``op()``: the `numpy_ops` op that computes it (parameter-free layers too).
+`lightning_ffnn.network.build_network` (bridged NumPy layers or native torch layers). A spec is plain data
+(`numpy_ops.spec_base.LayerSpec`): its arguments, the shape it outputs, the parameters it starts from.
+What a builder makes of it is that builder's table (`numpy_ops.network.NUMPY_LAYERS`,
+`lightning_ffnn.network.MODULES`).
 
 In a YAML config a layer is a mapping with a ``type`` and that type's arguments::
 
@@ -16,53 +13,29 @@ In a YAML config a layer is a mapping with a ``type`` and that type's arguments:
       - {type: activation, name: sigmoid}
 
 `mlp_spec` writes the short form the MLP labs use (``hidden_sizes`` + ``activation``) as such a list.
-A new kind of layer is a dataclass here with those three methods, registered in `LAYER_TYPES`.
+A new kind of layer is a dataclass with those methods, one row in `LAYER_TYPES` and one row per builder
+(docs/architecture.md).
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 import numpy as np
 
 from .activations import ACTIVATIONS, get_activation
 from .init import init_weight_and_bias
-from .layers import linear
-from .op import Op
+from .rnn import RNNOp
+from .spec_base import LayerSpec, Shape, check_positive
+from .spec_cnn import AvgPool2d, Conv2d, Dropout, MaxPool2d
 from .user_op import is_op_path, load_op
 
-Shape = tuple[int, ...]
-
-
-class LayerSpec:
-    """Base of every layer spec (see the module docstring)."""
-
-    type: ClassVar[str]
-
-    def output_shape(self, in_shape: Shape) -> Shape:
-        return in_shape
-
-    def init_params(self, in_shape: Shape, rng: np.random.Generator, scheme: str = "torch_default",
-                    nonlinearity: str = "linear", dtype=np.float64, **init_kwargs) -> dict[str, np.ndarray]:
-        """Parameter-free by default."""
-        return {}
-
-    def op(self) -> Op:
-        raise NotImplementedError
-
-    def numpy_layer(self, params: dict[str, np.ndarray], rng: np.random.Generator):
-        """This layer in the pure-NumPy network (`numpy_ops.network`): its op and parameters. A layer that needs
-        more (dropout's mask generator, split off ``rng``) overrides this."""
-        from .network import Layer  # network builds from specs, so it imports this module first
-
-        return Layer(self.op(), params)
-
-    def to_dict(self) -> dict[str, Any]:
-        """The YAML / JSON form: ``{"type": ..., **arguments}``."""
-        return {"type": self.type, **{f.name: getattr(self, f.name) for f in fields(self)}}
+__all__ = ["LayerSpec", "Shape", "Linear", "Activation", "Flatten", "UserActivation", "RNN", "Conv2d", "MaxPool2d",
+           "AvgPool2d", "Dropout", "LAYER_TYPES", "parse_layer", "parse", "mlp_spec", "activation_spec", "shapes",
+           "following_nonlinearity", "init_all"]
 
 
 @dataclass(frozen=True)
@@ -73,7 +46,7 @@ class Linear(LayerSpec):
     type: ClassVar[str] = "linear"
 
     def __post_init__(self):
-        _positive("linear", "out_features", self.out_features)
+        check_positive("linear", "out_features", self.out_features)
 
     def output_shape(self, in_shape):
         return (*in_shape[:-1], self.out_features)
@@ -84,8 +57,6 @@ class Linear(LayerSpec):
                                     **init_kwargs)
         return {"weight": W, "bias": b}
 
-    def op(self):
-        return linear
 
 
 @dataclass(frozen=True)
@@ -99,8 +70,6 @@ class Activation(LayerSpec):
     def __post_init__(self):
         get_activation(self.name, **self.kwargs)  # an unknown name or argument fails here, at parse time
 
-    def op(self):
-        return get_activation(self.name, **self.kwargs)
 
 
 @dataclass(frozen=True)
@@ -111,25 +80,6 @@ class Flatten(LayerSpec):
 
     def output_shape(self, in_shape):
         return (math.prod(in_shape),)
-
-    def op(self):
-        from .reshape import flatten
-
-        return flatten
-
-
-#: ``type`` name -> spec class. Other modules add theirs with `register`.
-LAYER_TYPES: dict[str, type[LayerSpec]] = {}
-
-
-def register(cls: type[LayerSpec]) -> type[LayerSpec]:
-    """Make a layer spec class known to `parse_layer` under its ``type``."""
-    LAYER_TYPES[cls.type] = cls
-    return cls
-
-
-for _cls in (Linear, Activation, Flatten):
-    register(_cls)
 
 
 def parse_layer(item: LayerSpec | Mapping[str, Any], where: str = "layer") -> LayerSpec:
@@ -190,11 +140,6 @@ def init_all(spec: Sequence[LayerSpec], input_shape: Shape, rng: np.random.Gener
             for i, layer in enumerate(spec)]
 
 
-def _positive(layer: str, name: str, value: Any) -> None:
-    if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 1:
-        raise ValueError(f"{layer}: {name} must be an integer >= 1, got {value!r}")
-
-
 # ---- a user's own activation, loaded from a file ----
 
 @dataclass(frozen=True)
@@ -212,10 +157,7 @@ class UserActivation(Activation):
 
     def __post_init__(self):
         get_activation(self.name, **self.kwargs)  # the reference must be a numpy_ops activation
-        self.op()  # the file must load
-
-    def op(self):
-        return load_op(self.path)
+        load_op(self.path)  # the file must load
 
     def to_dict(self):
         return {"type": "activation", "name": self.path, "like": self.name, "kwargs": dict(self.kwargs)}
@@ -263,8 +205,8 @@ class RNN(LayerSpec):
     type: ClassVar[str] = "rnn"
 
     def __post_init__(self):
-        _positive("rnn", "hidden_size", self.hidden_size)
-        self.op()  # validates nonlinearity, num_layers, output and truncation
+        check_positive("rnn", "hidden_size", self.hidden_size)
+        RNNOp(self.nonlinearity, self.num_layers, self.output, self.truncation)  # validates the other arguments
 
     def output_shape(self, in_shape):
         if len(in_shape) != 2:
@@ -290,14 +232,8 @@ class RNN(LayerSpec):
             params[f"bias_ih_l{l}"], params[f"bias_hh_l{l}"] = np.zeros(H, dtype), np.zeros(H, dtype)
         return params
 
-    def op(self):
-        from .rnn import RNNOp
 
-        return RNNOp(self.nonlinearity, self.num_layers, self.output, self.truncation)
-
-
-register(RNN)
-
-
-# Convolutional layers live in their own module (spec_cnn) and register themselves here.
-from .spec_cnn import AvgPool2d, Conv2d, Dropout, MaxPool2d  # noqa: E402, F401
+#: ``type`` name -> spec class: every layer type a config may name.
+LAYER_TYPES: dict[str, type[LayerSpec]] = {
+    cls.type: cls for cls in (Linear, Activation, Flatten, RNN, Conv2d, MaxPool2d, AvgPool2d, Dropout)
+}

@@ -1,7 +1,5 @@
-"""Layer specs of convolutional networks: `Conv2d`, `MaxPool2d`, `AvgPool2d`, `Dropout` (see `numpy_ops.spec`).
-
-Imported by `numpy_ops.spec`, which re-exports them (``spec.Conv2d``) after registering them in `LAYER_TYPES`.
-"""
+"""Layer specs of convolutional networks: `Conv2d`, `MaxPool2d`, `AvgPool2d`, `Dropout` (see `numpy_ops.spec`,
+which lists them in `LAYER_TYPES` and re-exports them: ``spec.Conv2d``)."""
 
 from __future__ import annotations
 
@@ -10,8 +8,11 @@ from typing import ClassVar
 
 import numpy as np
 
+from .conv import conv_padding, output_size
+from .dropout import check_p
 from .init import init_weight_and_bias
-from .spec import LayerSpec, _positive, register
+from .pooling import pool_settings
+from .spec_base import LayerSpec, check_positive
 
 
 @dataclass(frozen=True)
@@ -28,14 +29,10 @@ class Conv2d(LayerSpec):
 
     def __post_init__(self):
         for name in ("out_channels", "kernel_size", "stride"):
-            _positive("conv2d", name, getattr(self, name))
-        from .conv import conv_padding
-
+            check_positive("conv2d", name, getattr(self, name))
         conv_padding(self.padding, (self.kernel_size, self.kernel_size), self.stride)
 
     def output_shape(self, in_shape):
-        from .conv import conv_padding, output_size
-
         if len(in_shape) != 3:
             raise ValueError("conv2d expects (channels, height, width) per example (an image layout)")
         k, s = self.kernel_size, self.stride
@@ -51,11 +48,6 @@ class Conv2d(LayerSpec):
         W, b = init_weight_and_bias(rng, shape, scheme, nonlinearity, dtype, **init_kwargs)
         return {"weight": W, "bias": b}
 
-    def op(self):
-        from .conv import Conv2dOp
-
-        return Conv2dOp(self.stride, self.padding)
-
 
 @dataclass(frozen=True)
 class _Pool2d(LayerSpec):
@@ -64,7 +56,7 @@ class _Pool2d(LayerSpec):
     padding: int = 0
 
     def __post_init__(self):
-        self.op()  # validates the settings
+        pool_settings(self.type, self.kernel_size, self.stride, self.padding)
 
     def output_shape(self, in_shape):
         if len(in_shape) != 3:
@@ -83,22 +75,12 @@ class MaxPool2d(_Pool2d):
 
     type: ClassVar[str] = "max_pool2d"
 
-    def op(self):
-        from .pooling import MaxPool2dOp
-
-        return MaxPool2dOp(self.kernel_size, self.stride, self.padding)
-
 
 @dataclass(frozen=True)
 class AvgPool2d(_Pool2d):
     """Average pooling over k x k windows (padding counts in the mean, as torch's default)."""
 
     type: ClassVar[str] = "avg_pool2d"
-
-    def op(self):
-        from .pooling import AvgPool2dOp
-
-        return AvgPool2dOp(self.kernel_size, self.stride, self.padding)
 
 
 @dataclass(frozen=True)
@@ -109,21 +91,4 @@ class Dropout(LayerSpec):
     type: ClassVar[str] = "dropout"
 
     def __post_init__(self):
-        from .dropout import check_p
-
         check_p(self.p)
-
-    def op(self):
-        from .dropout import dropout
-
-        return dropout
-
-    def numpy_layer(self, params, rng: np.random.Generator):
-        """The `numpy_ops.network` layer: it draws its masks from a generator split off ``rng``."""
-        from .dropout import DropoutLayer
-
-        return DropoutLayer(self.p, np.random.default_rng(rng.integers(2 ** 63)))
-
-
-for _cls in (Conv2d, MaxPool2d, AvgPool2d, Dropout):
-    register(_cls)

@@ -11,7 +11,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from lightning_ffnn.bridge import apply_op
-from lightning_ffnn.layers import NumpyConv2d, NumpyDropout, ReplayDropout
+from lightning_ffnn.layers_cnn import NumpyConv2d, NumpyDropout, ReplayDropout
 from lightning_ffnn.network import build_network, native_twin
 from numpy_ops.conv import conv2d
 from numpy_ops.dropout import dropout, dropout_mask

@@ -14,7 +14,7 @@ import torch
 from torch import nn
 
 from lightning_ffnn.bridge import apply_op
-from lightning_ffnn.layers import NumpyRNN, TorchRNN
+from lightning_ffnn.layers_rnn import NumpyRNN, TorchRNN
 from lightning_ffnn.network import build_network, native_twin
 from numpy_ops.rnn import RNNOp
 

@@ -109,6 +109,13 @@ def test_twins_would_notice_a_wrong_gradient(monkeypatch):
                     torch.float64, "sabotaged")
 
 
+def test_every_activation_has_a_native_twin():
+    from lightning_ffnn.layers import TORCH_ACTIVATIONS
+    from numpy_ops.activations import ACTIVATIONS
+
+    assert set(TORCH_ACTIVATIONS) == set(ACTIVATIONS)
+
+
 @pytest.mark.parametrize("name", ACTIVATION_NAMES)
 def test_activation_twin_matches_in_value_and_derivative(name):
     """Each NumpyActivation against its `torch_activation` twin, over a wide range including large |x|."""

@@ -9,7 +9,8 @@ import pytest
 from helpers import scaled_errors
 
 from numpy_ops import spec as S
-from numpy_ops.dropout import DropoutLayer, dropout, dropout_mask
+from numpy_ops.dropout import dropout, dropout_mask
+from numpy_ops.network import DropoutLayer
 from numpy_ops.network import build
 from numpy_ops.pooling import AvgPool2dOp, MaxPool2dOp, avg_pool2d, max_pool2d
 

@@ -65,3 +65,28 @@ def test_flatten_op_and_its_gradient():
     (dx,) = flatten.backward(out * 2, cache)
     np.testing.assert_array_equal(dx, 2 * x)
     assert check_op(flatten, [x])[0] < 1e-7
+
+
+def test_every_layer_type_has_a_row_in_every_builder():
+    # One place per layer type: each builder's table covers every spec class a config may name.
+    from lightning_ffnn.network import MODULES
+    from numpy_ops.network import NUMPY_LAYERS
+
+    specs = set(S.LAYER_TYPES.values()) | {S.UserActivation}
+    assert specs == set(NUMPY_LAYERS), "numpy_ops.network.NUMPY_LAYERS"
+    assert specs == set(MODULES), "lightning_ffnn.network.MODULES"
+
+
+def test_a_spec_no_builder_knows_is_refused_by_name():
+    from dataclasses import dataclass
+
+    from lightning_ffnn.network import numpy_module
+
+    @dataclass(frozen=True)
+    class Mystery(S.LayerSpec):
+        type = "mystery"
+
+    with pytest.raises(ValueError, match="NUMPY_LAYERS"):
+        build([Mystery()], 3, np.random.default_rng(0))
+    with pytest.raises(ValueError, match="MODULES"):
+        numpy_module(Mystery(), (3,), torch.float64)

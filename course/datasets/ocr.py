@@ -20,14 +20,10 @@ from pathlib import Path
 import numpy as np
 
 from .errors import DataError, decode_text, read_bytes
+from .ocr_format import LETTERS, N_PIXELS, SIZES, check_size
 
-LETTERS = "aegilnortu"
-N_PIXELS = 128
-IMAGE_SHAPE = (16, 8)
 ENV_VAR = "LIGHTNING_FFNN_OCR_DIR"
 DEFAULT_OCR_DIR = Path(__file__).resolve().parents[2] / "data" / "ocr"
-SIZES: dict[str, tuple[int, int]] = {"small": (500, 100), "medium": (5000, 1000), "large": (9000, 1000)}
-"""Rows of (Train, Validation) in the handout's files; the synthetic stand-in has the same sizes."""
 
 _WHAT = "OCR letters CSV"
 _ROW = f"129 comma-separated integers (label 0-9, then {N_PIXELS} pixels 0/1)"
@@ -140,7 +136,7 @@ def resolve_ocr_dir(data_dir: str | PathLike[str] | None = None) -> tuple[Path, 
 
 def ocr_file_paths(size: str, directory: str | PathLike[str]) -> tuple[Path, Path]:
     """(train, test) paths of one size in `directory`: `{size}Train.csv`, `{size}Validation.csv`."""
-    _check_size(size)
+    check_size(size)
     directory = Path(directory)
     return directory / f"{size}Train.csv", directory / f"{size}Validation.csv"
 
@@ -177,8 +173,3 @@ def load_ocr(size: str = "small", data_dir: str | PathLike[str] | None = None, *
     source = (f"SYNTHETIC stand-in (font-rendered letters, seed {synthetic_seed}) - no handout files "
               f"{train_path.name}/{test_path.name} in {directory} ({how} directory)")
     return OCRSplits(X_train, y_train, X_test, y_test, True, source)
-
-
-def _check_size(size: str) -> None:
-    if size not in SIZES:
-        raise ValueError(f"size must be one of {', '.join(map(repr, SIZES))}; got {size!r}")

@@ -9,7 +9,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 from matplotlib.figure import Figure
 
-from .ocr import IMAGE_SHAPE, LETTERS
+from .ocr_format import IMAGE_SHAPE, LETTERS
 
 _COLOURS = ("tab:blue", "tab:orange", "tab:green", "tab:red", "tab:purple")
 

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .ocr import IMAGE_SHAPE, LETTERS, SIZES, _check_size
+from .ocr_format import IMAGE_SHAPE, LETTERS, SIZES, check_size
 
 FACES = (
     "DejaVuSans", "DejaVuSans-Oblique", "DejaVuSans-Bold", "DejaVuSans-BoldOblique",
@@ -201,7 +201,7 @@ def make_synthetic_ocr(size: str = "small", seed: int = 0) -> tuple[np.ndarray, 
     Same row counts as the handout (small 500/100, medium 5000/1000, large 9000/1000); train and test come from
     independent random streams of `seed`.
     """
-    _check_size(size)
+    check_size(size)
     n_train, n_test = SIZES[size]
     X_train, y_train = make_synthetic_set(n_train, [seed, 0])
     X_test, y_test = make_synthetic_set(n_test, [seed, 1])

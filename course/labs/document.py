@@ -4,7 +4,6 @@ tables counted), the `Part` that fills one, and the HTML page made from the Mark
 from __future__ import annotations
 
 import html
-import importlib
 import re
 import shutil
 from collections.abc import Callable
@@ -96,22 +95,15 @@ SectionFunction = Callable[[Section, Options], None]
 class Part:
     """One entry of the report: ``number`` "4" is a heading (``##``), "4.1" a part under it (``###``).
 
-    ``run`` fills the part's `Section`: a function ``f(s: Section, opts: Options)``, or its ``"module:function"``
-    path, imported only when the part runs (so a module that imports this one can add a part without an import
-    cycle). ``run=None`` with a whole number: a heading only, its parts follow. ``key`` is what ``--only`` takes;
-    a heading's key selects all its parts.
+    ``run`` fills the part's `Section`: a function ``f(s: Section, opts: Options)``. ``run=None`` with a whole
+    number: a heading only, its parts follow. ``key`` is what ``--only`` takes; a heading's key selects all its
+    parts.
     """
 
     number: str
     key: str
     title: str
-    run: SectionFunction | str | None = None
-
-    def function(self) -> SectionFunction:
-        if not isinstance(self.run, str):
-            return self.run
-        module, _, name = self.run.partition(":")
-        return getattr(importlib.import_module(module), name)
+    run: SectionFunction | None = None
 
 
 # ---- HTML ----

@@ -5,8 +5,7 @@ each `Case` (batch 1, odd sizes, a larger batch, ...). Inputs are float64 and ke
 (ReLU's 0), where central differences are meaningless. One input of one case is made non-contiguous by
 the checker itself (`course.opcheck.checks`), whatever the op.
 
-A new op is one `register` call; ops whose module may be absent (convolution, pooling, recurrence,
-written separately) are registered only when they import.
+A new op is one `register` call.
 """
 
 from __future__ import annotations
@@ -16,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from numpy_ops import activations, layers, losses
+from numpy_ops import activations, conv, layers, losses, pooling, rnn
 
 #: Draws one case's inputs: ``make(rng, **sizes) -> tuple of arrays``.
 InputMaker = Callable[..., tuple[np.ndarray, ...]]
@@ -119,7 +118,7 @@ register(Reference("bce_with_logits", lambda: losses.bce_with_logits, ("logits",
                    _ELEMENTWISE_LOSS_CASES))
 
 
-# ---- ops of modules that may not exist yet (written separately): registered only if they import ----
+# ---- convolution, pooling, recurrence ----
 
 def _conv_inputs(rng, n, c, h, w, f, k):
     return (rng.standard_normal((n, c, h, w)), rng.standard_normal((f, c, k, k)), rng.standard_normal(f))
@@ -138,27 +137,12 @@ def _rnn_inputs(rng, n, t, d, hidden):
             rng.standard_normal(hidden) * 0.5, rng.standard_normal((n, hidden)) * 0.5)
 
 
-_OPTIONAL = (
-    # (reference name, module, factory, its arguments, input names, input maker, cases)
-    ("conv2d", "numpy_ops.conv", "conv2d", dict(stride=1, padding=1), ("x", "W", "b"), _conv_inputs,
-     (Case("batch 1", 1, dict(n=1, c=2, h=5, w=5, f=3, k=3)), Case("odd sizes", 3, dict(n=3, c=1, h=7, w=6, f=2, k=3)))),
-    ("max_pool2d", "numpy_ops.pooling", "max_pool2d", dict(kernel_size=2), ("x",), _pool_inputs,
-     (Case("batch 1", 1, dict(n=1, c=2, h=4, w=4)), Case("odd sizes", 3, dict(n=3, c=3, h=6, w=4)))),
-    ("rnn", "numpy_ops.rnn", "RNNOp", dict(nonlinearity="tanh"), ("x", "weight_ih", "weight_hh", "bias_ih", "bias_hh",
-                                                               "h0"), _rnn_inputs,
-     (Case("batch 1", 1, dict(n=1, t=3, d=4, hidden=5)), Case("odd sizes", 3, dict(n=3, t=5, d=3, hidden=2)))),
-)
-
-
-def _register_optional() -> None:
-    import importlib
-
-    for name, module, factory, kwargs, names, make, cases in _OPTIONAL:
-        try:
-            build = getattr(importlib.import_module(module), factory)
-        except (ImportError, AttributeError):
-            continue
-        register(Reference(name, lambda build=build, kwargs=kwargs: build(**kwargs), names, make, cases))
-
-
-_register_optional()
+_POOL_CASES = (Case("batch 1", 1, dict(n=1, c=2, h=4, w=4)), Case("odd sizes", 3, dict(n=3, c=3, h=6, w=4)))
+register(Reference("conv2d", lambda: conv.conv2d(stride=1, padding=1), ("x", "W", "b"), _conv_inputs,
+                   (Case("batch 1", 1, dict(n=1, c=2, h=5, w=5, f=3, k=3)),
+                    Case("odd sizes", 3, dict(n=3, c=1, h=7, w=6, f=2, k=3)))))
+register(Reference("max_pool2d", lambda: pooling.max_pool2d(kernel_size=2), ("x",), _pool_inputs, _POOL_CASES))
+register(Reference("rnn", lambda: rnn.RNNOp(nonlinearity="tanh"),
+                   ("x", "weight_ih", "weight_hh", "bias_ih", "bias_hh", "h0"), _rnn_inputs,
+                   (Case("batch 1", 1, dict(n=1, t=3, d=4, hidden=5)),
+                    Case("odd sizes", 3, dict(n=3, t=5, d=3, hidden=2)))))

@@ -11,8 +11,8 @@ A lab that raises is reported as FAILED in its section (with the error) and the 
 lists the failures at the top and `build_report` returns them, so the command can exit non-zero.
 
 The document model (`Options`, `Section`, `Part`, the HTML page) is `course.labs.document`; the section
-functions are in `sections_lightning` and `sections_numpy`. Adding a section is one `Part` line in `PARTS`: a
-function ``f(s: Section, opts: Options)``, or its ``"module:function"`` path when that module imports this one.
+functions are in `sections_lightning`, `sections_numpy` and the labs' own modules. Adding a section is one `Part`
+line in `PARTS`, naming a function ``f(s: Section, opts: Options)``.
 """
 
 from __future__ import annotations
@@ -28,6 +28,9 @@ from pathlib import Path
 from course.tables import markdown_table
 from course.threads import limit_blas_threads
 from course.labs.document import LabFailed, Options, Part, Section, data_label, to_html
+from course.labs.graph_figures import graph_section
+from .cnn import cnn_section
+from .rnn import rnn_section
 from .sections_lightning import REPO, fit_config, lab31_jacobian, lab32_ocr, lab33_regression, lightning_toys
 from course.labs.sections_numpy import (classic_activations, classic_perceptron, classic_polyfit, scratch_fashion, scratch_flower,
                              scratch_mnist, scratch_sine, scratch_xor)
@@ -39,8 +42,7 @@ __all__ = ["KEYS", "PARTS", "LabFailed", "Options", "Part", "ReportResult", "Sec
 #: follow); "N.k" is a ``###`` part. ``--only`` takes any key; a heading's key selects its parts.
 PARTS: tuple[Part, ...] = (
     Part("1", "jacobian", "Lab 3.1: the computational graph and its Jacobian", lab31_jacobian),
-    Part("1.1", "graphs", "The graphs drawn: every node's value and gradient",
-         "course.labs.graph_figures:graph_section"),
+    Part("1.1", "graphs", "The graphs drawn: every node's value and gradient", graph_section),
     Part("2", "ocr", "Lab 3.2: OCR letters with the torch and NumPy backends", lab32_ocr),
     Part("3", "regression", "Lab 3.3: regression in and out of distribution", lab33_regression),
     Part("4", "scratch", "From-scratch NumPy experiments"),
@@ -54,8 +56,8 @@ PARTS: tuple[Part, ...] = (
     Part("5.2", "polyfit", "Polynomial curve fitting", classic_polyfit),
     Part("5.3", "activations", "Activation functions and their derivatives", classic_activations),
     Part("6", "toys", "The from-scratch experiments trained with Lightning", lightning_toys),
-    Part("7", "cnn", "Convolutional networks: convolution, pooling, dropout", "lightning_ffnn.labs.cnn:cnn_section"),
-    Part("8", "rnn", "Recurrent networks: backpropagation through time", "lightning_ffnn.labs.rnn:rnn_section"),
+    Part("7", "cnn", "Convolutional networks: convolution, pooling, dropout", cnn_section),
+    Part("8", "rnn", "Recurrent networks: backpropagation through time", rnn_section),
 )
 KEYS = tuple(dict.fromkeys(p.key for p in PARTS))
 
@@ -104,7 +106,7 @@ def build_report(opts: Options, log: Callable[[str], None] = print) -> ReportRes
         log(f"[report] {part.number} {section.title} ...")
         t0 = time.perf_counter()
         try:
-            part.function()(section, opts)
+            part.run(section, opts)
         except Exception as exc:
             failures[part.key] = f"{type(exc).__name__}: {exc}"
             if not isinstance(exc, LabFailed):

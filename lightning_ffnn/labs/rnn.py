@@ -25,7 +25,10 @@ from numpy_ops.network import build
 from numpy_ops.optim import Adam
 from numpy_ops.rnn import RNNOp, _df_from_h
 
+from course.labs.document import data_label
 from course.tables import markdown_table
+
+from .sections_lightning import fit_config
 
 
 # ---- the tiny RNN, three ways ----
@@ -195,9 +198,7 @@ def char_model_sample(results: dict, prompt: str = "Python ", n_chars: int = 200
 
 
 def rnn_section(s, opts) -> None:
-    """The RNN part of the report: ``s`` a `lightning_ffnn.labs.report.Section`, ``opts`` its `Options`."""
-    from .report import data_label, fit_config
-
+    """The RNN part of the report: ``s`` a `course.labs.document.Section`, ``opts`` its `Options`."""
     s.add("A simple recurrent network, s_t = W h_{t-1} + U x_t + b, h_t = tanh(s_t), z_t = V h_t, "
           "L = sum_t L_t, trained by backpropagation through time written by hand (`numpy_ops/rnn.py`: one reverse "
           "sweep; `numpy_ops/bptt.py`: the course's double sum). See docs/rnn.md.")
