@@ -17,8 +17,12 @@
 
 from __future__ import annotations
 
+import difflib
+import re
+import sys
 import warnings
 from pathlib import Path
+from typing import NoReturn
 
 import torch
 from lightning.pytorch.callbacks import LearningRateMonitor, TQDMProgressBar
@@ -37,10 +41,14 @@ RUNS_DIR = "runs"
 
 
 class EpochProgressBar(TQDMProgressBar):
-    """Lightning's tqdm bar without the per-epoch validation bars (each evaluation set is one batch)."""
+    """Lightning's tqdm bar without the per-epoch validation bars (each evaluation set is one batch); while the
+    epoch's evaluation runs (whole sets: long on MNIST), the epoch's bar says so instead of sitting still."""
 
     def on_validation_start(self, trainer, pl_module) -> None:
-        pass
+        bar = self._train_progress_bar
+        if not trainer.sanity_checking and bar is not None and not bar.disable:
+            names = ", ".join(getattr(trainer.datamodule, "eval_set_names", None) or []) or "the evaluation sets"
+            bar.set_description(f"Epoch {trainer.current_epoch}: evaluating on {names}", refresh=True)
 
     def on_validation_batch_start(self, *args, **kwargs) -> None:
         pass
@@ -49,7 +57,39 @@ class EpochProgressBar(TQDMProgressBar):
         pass
 
     def on_validation_end(self, trainer, pl_module) -> None:
-        pass
+        bar = self._train_progress_bar
+        if not trainer.sanity_checking and bar is not None and not bar.disable:
+            bar.set_description(f"Epoch {trainer.current_epoch}", refresh=True)
+
+
+#: Options of the main job (scripts/train.py without a subcommand) that a subcommand does not take.
+_ELSEWHERE = {"--data_dir": "an option of the main job (scripts/train.py without a subcommand); "
+                            "a configuration takes --data.init_args.data_dir DIR (or $LIGHTNING_FFNN_OCR_DIR)",
+              "--sizes": "an option of the main job (scripts/train.py without a subcommand)",
+              "--backends": "an option of the main job; a configuration takes --model.backend numpy or torch"}
+
+
+class FFNNArgumentParser(LightningArgumentParser):
+    """LightningCLI's parser, whose errors come first and alone: ``error: unrecognized arguments: --trainer.max_epohcs
+    3``, the closest option when one is close (``did you mean --trainer.max_epochs?``) and where the full list is
+    (``--help``), instead of the whole usage (about 100 lines) above the one line that matters."""
+
+    def error(self, message: str, ex: Exception | None = None) -> NoReturn:
+        if not self.exit_on_error:  # a program asked for the exception
+            super().error(message, ex)
+        parser = getattr(ex, "subcommand_parser", None) or self
+        options = [o for action in parser._actions for o in action.option_strings if o.startswith("--")]
+        lines = [f"error: {message}"]
+        for flag in dict.fromkeys(re.findall(r"--[\w.]+", message)):
+            if flag in _ELSEWHERE:
+                lines.append(f"  {flag}: {_ELSEWHERE[flag]}")
+            elif flag not in options:
+                close = difflib.get_close_matches(flag, options, n=1, cutoff=0.8)
+                if close:
+                    lines.append(f"  {flag}: did you mean {close[0]}?")
+        lines.append(f"Every option: {parser.prog.replace(' [options]', '')} --help")
+        sys.stderr.write("\n".join(lines) + "\n")
+        self.exit(2)
 
 
 class FFNNCLI(LightningCLI):
@@ -68,6 +108,7 @@ class FFNNCLI(LightningCLI):
         kwargs["trainer_defaults"] = {**defaults, **kwargs["trainer_defaults"]}
         kwargs.setdefault("seed_everything_default", 0)
         kwargs.setdefault("save_config_kwargs", {"overwrite": True})
+        kwargs.setdefault("parser_class", FFNNArgumentParser)
         self.interrupt_notice = interrupt_notice or InterruptNotice()  # where a Ctrl-C stopped the run
         super().__init__(FFNNModule, ArrayDataModule, *args, subclass_mode_data=True, **kwargs)
 
@@ -136,9 +177,11 @@ class FFNNCLI(LightningCLI):
         trainer = init.get("trainer") or {}
         given = trainer.get("callbacks")
         callbacks = [] if given is None else list(given) if isinstance(given, list) else [given]
-        if trainer.get("enable_progress_bar") is not False and not any(isinstance(c, TQDMProgressBar)
-                                                                        for c in callbacks):
-            callbacks = [*callbacks, EpochProgressBar(refresh_rate=50)]
+        if not any(isinstance(c, TQDMProgressBar) for c in callbacks) and trainer.get("enable_progress_bar") is not False:
+            if sys.stdout.isatty():
+                callbacks = [*callbacks, EpochProgressBar(refresh_rate=50)]
+            else:  # a file or a pipe would get every redraw as a run of carriage-return frames
+                kwargs.setdefault("enable_progress_bar", False)
         kwargs.setdefault("callbacks", [*callbacks, self.interrupt_notice])
         if not trainer.get("plugins"):
             kwargs.setdefault("plugins", [AtomicCheckpointIO()])
@@ -187,5 +230,6 @@ def quiet_known_warnings() -> None:
         r"It is recommended to use `self.log\(.*sync_dist=True",  # under DDP every rank evaluates whole sets
         r".*TPU available but not used.*",
         r".*`isinstance\(treespec, LeafSpec\)` is deprecated.*",
+        r"Checkpoint directory .* exists and is not empty",  # a resumed run writes into its own directory
     ):
         warnings.filterwarnings("ignore", message=text)

@@ -157,10 +157,11 @@ def _add_hparams_table(trainer, hparams: dict[str, Any], final: dict[str, float]
     last points are the final values. Lightning's ``log_hyperparams(params, metrics)`` would also log each metric
     as a one-point chart (under the curves' names a spurious point at step 0, under other names a group of
     one-dot charts at the top of the Scalars tab), so the HParams summaries are written here without them."""
+    from torch.utils.tensorboard import SummaryWriter
     from torch.utils.tensorboard.summary import hparams as hparams_summaries
 
     writer = _tb_writer(trainer)
-    if writer is None:
+    if not isinstance(writer, SummaryWriter):  # no logger, or fast_dev_run's stand-in that records nothing
         return
     plain = {k: v if isinstance(v, (bool, int, float, str)) else str(v) for k, v in hparams.items()}
     for summary in hparams_summaries(plain, dict(final)):

@@ -39,7 +39,14 @@ def lab32(argv: list[str]) -> None:
     """The main job: `lightning_ffnn.labs.lab32.run_lab32` over the chosen sizes and backends, then its table."""
     from lightning_ffnn.labs.lab32 import BACKENDS, SETTINGS, SIZES, lab32_markdown, run_lab32
 
-    parser = argparse.ArgumentParser(description="Lab 3.2 on OCR letters, both backends (the main job).")
+    parser = argparse.ArgumentParser(
+        prog="python scripts/train.py", formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Without a subcommand: the main job, lab 3.2 on OCR letters with both backends (options below).",
+        epilog="One configuration, with LightningCLI's subcommands (fit, validate, test, predict):\n"
+               "  python scripts/train.py fit --config configs/ocr_small.yaml [--model.backend numpy] ...\n"
+               "  python scripts/train.py fit --help        every option of a training run\n"
+               "  python scripts/train.py fit --config configs/ocr_small.yaml --print_config\n"
+               "Configs: configs/*.yaml (docs/usage.md).")
     parser.add_argument("--data_dir", default=None, help="directory with the handout's {small,medium,large}"
                         "{Train,Validation}.csv (default: $LIGHTNING_FFNN_OCR_DIR, then data/ocr/)")
     parser.add_argument("--sizes", nargs="+", default=list(SIZES), choices=SIZES)
@@ -79,8 +86,9 @@ def main(argv: list[str]) -> int:
 
     configure_runtime()
     try:
-        # A subcommand ("fit", ...) or the CLI's own help goes to LightningCLI; anything else is lab 3.2's options.
-        if argv and (not argv[0].startswith("-") or argv[0] in ("-h", "--help", "--print_config")):
+        # A subcommand ("fit", ...) goes to LightningCLI; anything else, --help included, is the main job's options
+        # (whose help names the subcommands).
+        if argv and (not argv[0].startswith("-") or argv[0] == "--print_config"):
             run_cli(argv)
         else:
             lab32(argv)

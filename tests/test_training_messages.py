@@ -6,7 +6,7 @@ from __future__ import annotations
 import signal
 import time
 
-from helpers_training import QUIET, fit_args, run_dir, run_main, skip_figures, start_train
+from helpers_training import CONFIGS, QUIET, fit_args, run_dir, run_main, skip_figures, start_train
 
 XOR = ["--trainer.max_epochs", "120", "--trainer.logger.init_args.name", "xor"]  # evaluated at 49, 99 and 119
 
@@ -53,3 +53,20 @@ def test_ctrl_c_says_where_the_run_stopped_and_how_to_resume(tmp_path):
             f"{tmp_path} --trainer.enable_progress_bar false --trainer.logger.init_args.name xor --ckpt_path last"
             ) in text, text
     assert "Traceback" not in text
+
+
+def test_a_misspelt_flag_is_said_first_with_the_close_one(capsys):
+    code, out, err = run_main(["fit", "--config", str(CONFIGS / "xor.yaml"), "--trainer.max_epohcs", "3"], capsys)
+    assert code == 2
+    lines = err.strip().splitlines()
+    assert lines[0] == "error: unrecognized arguments: --trainer.max_epohcs 3", err
+    assert "did you mean --trainer.max_epochs?" in err and "--help" in lines[-1] and len(lines) <= 4, err
+    code, _, err = run_main(["fit", "--config", str(CONFIGS / "xor.yaml"), "--data_dir", "/tmp"], capsys)
+    assert code == 2 and "--data.init_args.data_dir" in err and "main job" in err, err
+
+
+def test_help_shows_the_main_jobs_options_and_the_subcommands(capsys):
+    code, out, _ = run_main(["--help"], capsys)
+    assert code == 0
+    assert "--data_dir" in out and "--sizes" in out and "--settings" in out
+    assert "python scripts/train.py fit --help" in out
