@@ -159,7 +159,8 @@ def test_teacher_table_from_a_directory(tmp_path, capsys):
     out_dir = tmp_path / "grades"
     code, out, _ = run(capsys, d, "--out", out_dir)
     assert code == 1
-    rows = list(csv.DictReader(io.StringIO((out_dir / "grades.csv").read_text())))
+    # rows.csv: one line per op (grades.csv is one line per student, one column per task: tests/test_grading.py)
+    rows = list(csv.DictReader(io.StringIO((out_dir / "rows.csv").read_text())))
     got = {(r["file"], r["op"]): r for r in rows}
     assert got[("alice.py", "affine")]["result"] == "FAIL" and "transposed" in got[("alice.py", "affine")]["hint"]
     assert got[("alice.py", "tanh")]["result"] == "FAIL" and "wrong sign" in got[("alice.py", "tanh")]["hint"]

@@ -5,7 +5,8 @@
 * `references` -- the `numpy_ops` ops a user's op may be checked against, with the inputs to try;
 * `checks`     -- `check(op, like=...)`: output, gradients, shapes, dtypes, at several shapes;
 * `hints`      -- the likely mistake behind a wrong gradient;
-* `report`     -- the findings as text and JSON; `teacher` -- a class's files graded into one table;
+* `report`     -- the findings as text and JSON; `teacher` -- a class's files graded into one table
+  (each file in its own sandboxed process: `course.grading`);
 * `training`   -- the hint for a user's op that fails the gradient-parity check during training.
 
 Run it as ``python scripts/check_op.py FILE.py:NAME --like sigmoid`` (see docs/check_op.md).

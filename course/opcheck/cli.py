@@ -24,7 +24,8 @@ USAGE = """examples:
   python scripts/check_op.py my_ops.py:Sigmoid --like sigmoid
   python scripts/check_op.py layers.py:affine --like linear --json
   python scripts/check_op.py my_ops.py:Square --shapes 4x3
-  python scripts/check_op.py submissions/ --like sigmoid --out grades/   (teacher: one table for the class)"""
+  python scripts/check_op.py submissions/ --like sigmoid --out grades/   (teacher: one table for the class)
+  python scripts/check_op.py submissions/ --out grades/ --jobs 4 --seed-file ~/hidden_seed --weights points.toml"""
 
 
 def parse_shapes(text: str) -> list[tuple[int, ...]]:
@@ -49,7 +50,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print the findings as JSON instead of text")
     p.add_argument("--seed", type=int, default=0, help="seed of the random inputs (default 0)")
     p.add_argument("--name", help="teacher mode: check only this NAME in every file (default: every op found)")
-    p.add_argument("--out", type=Path, help="teacher mode: write grades.md and grades.csv into this directory")
+    p.add_argument("--out", type=Path, help="teacher mode: write grades.csv, rows.csv, grades.md and summary.md "
+                                            "into this directory")
+    teacher.add_arguments(p)
     return p
 
 
@@ -96,17 +99,10 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _teacher(args) -> int:
-    rows = teacher.grade_directory(Path(args.target), args.like, args.name)
-    if not rows:
+    directory = Path(args.target)
+    submissions = teacher.submissions_in(directory, args.like, args.name)
+    if not submissions:
         print(f"check_op: {args.target}: no .py files", file=sys.stderr)
         return 2
-    if args.json:
-        print(json.dumps(_clean([r.__dict__ for r in rows]), indent=2))
-    else:
-        print(teacher.to_markdown(rows))
-    if args.out:
-        args.out.mkdir(parents=True, exist_ok=True)
-        (args.out / "grades.md").write_text(teacher.to_markdown(rows) + "\n")
-        (args.out / "grades.csv").write_text(teacher.to_csv(rows))
-        print(f"wrote {args.out / 'grades.md'} and {args.out / 'grades.csv'}", file=sys.stderr)
-    return 0 if all(r.result == "PASS" for r in rows) else 1
+    hide = [directory] + ([args.out] if args.out else [])
+    return teacher.run(args, submissions, hide)

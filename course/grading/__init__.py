@@ -1,0 +1,20 @@
+"""Grading a class that no submission can break or fool (NumPy only; no torch import).
+
+Each submission runs in its own fresh interpreter with limits, in a scratch folder, out of reach of the
+project's reference ops (`sandbox`, `child`); it only runs its op on the arrays the grader sends and sends
+back arrays (`framing`, `remote`). Every verdict, hint and point is computed in the grader's process by the
+op checker (`course.opcheck.check`) with hidden cases (`grade`), and only the grader writes the grades
+(`results`). See docs/check_op.md, "For teachers".
+
+* `grade_class(submissions, settings, jobs=4)` -> (rows, isolation); `write_outputs(out, rows, isolation)`;
+* `Submission(student, files, tasks)` with `Task(file, name, like, title)`; `Settings(limits, seed, weights)`;
+* `Limits(timeout_s, memory_mb, file_mb, cpu_s)`.
+"""
+
+from .grade import Settings, Submission, Task, grade_class, grade_submission, hidden_reference
+from .results import Row, Weights, summary, to_grades_csv, to_markdown, to_rows_csv, write_outputs
+from .sandbox import Limits, Sandbox, Stopped
+
+__all__ = ["Settings", "Submission", "Task", "grade_class", "grade_submission", "hidden_reference", "Row",
+           "Weights", "summary", "to_grades_csv", "to_markdown", "to_rows_csv", "write_outputs", "Limits",
+           "Sandbox", "Stopped"]
