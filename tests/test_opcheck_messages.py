@@ -1,12 +1,9 @@
 """The checker's words: each message only where it applies, and a command line that needs no more than it must."""
 
-import textwrap
-from pathlib import Path
-
 import numpy as np
+from test_opcheck_cli import run, write
 
 from course.opcheck import check
-from course.opcheck.cli import main
 from numpy_ops import activations
 
 RELU_INTO_DOUT = """
@@ -32,18 +29,6 @@ WRONG_SIGN_PAIR = """
         (s,) = cache
         return -dout * s * (1 - s)
 """
-
-
-def write(tmp_path: Path, name: str, text: str) -> Path:
-    path = tmp_path / name
-    path.write_text(textwrap.dedent(text))
-    return path
-
-
-def run(capsys, *argv):
-    code = main([str(a) for a in argv])
-    out = capsys.readouterr()
-    return code, out.out, out.err
 
 
 class Float32Only:

@@ -6,18 +6,17 @@ from __future__ import annotations
 
 import textwrap
 
-import lightning as L
 import numpy as np
 import pytest
 import torch
 
 from lightning_ffnn.callbacks import GradientParityCheck, GradientParityError
-from lightning_ffnn.datamodules import XORDataModule
 from lightning_ffnn.layers import NumpyUserLinear
 from lightning_ffnn.models import FFNNModule
 from lightning_ffnn.user_ops import explain_user_ops
 from numpy_ops import network as np_network
 from numpy_ops import spec as S
+from test_opcheck_training import fit_on_xor
 
 AFFINE = """
     import numpy as np
@@ -50,12 +49,7 @@ def _layers(op: str) -> list[dict]:
 
 
 def _xor_run(op: str, callback) -> FFNNModule:
-    model = FFNNModule(backend="numpy", dtype="float64", layers=_layers(op))
-    trainer = L.Trainer(max_epochs=2, callbacks=[callback], logger=False, enable_checkpointing=False,
-                        enable_progress_bar=False, enable_model_summary=False, num_sanity_val_steps=0,
-                        limit_val_batches=0)
-    trainer.fit(model, datamodule=XORDataModule(batch_size=4, dtype="float64"))
-    return model
+    return fit_on_xor(FFNNModule(backend="numpy", dtype="float64", layers=_layers(op)), callback, max_epochs=2)
 
 
 def test_spec_of_a_user_linear_op(ops_file):
