@@ -10,12 +10,13 @@ How a call flows:
 
 1. ``forward`` (no ctx, as PyTorch recommends) turns the tensors into NumPy arrays without copying
    (`to_numpy`), runs ``op.forward`` and turns the results back without copying (`to_tensor`).
-   The cache travels to ``setup_context`` as extra outputs: entries that *are* an input or the output
-   are passed by position (a small tuple, the "layout"); only new arrays become extra tensors,
-   marked non-differentiable.
-2. ``setup_context`` saves what backward needs with ``ctx.save_for_backward``: the original input
-   tensors (so in-place changes between forward and backward are caught by autograd's version
-   check), the output, and the extras. No compute happens there.
+   The cache travels to ``setup_context`` as a "layout" (`_layout`), the cache's own structure with
+   each array replaced by where it comes from: an input or the output (by position), or a new array,
+   which becomes an extra output tensor marked non-differentiable. Whatever is not an array (a shape,
+   a flag, a number) stays in the layout as it is; tuples of entries are walked.
+2. ``setup_context`` saves the arrays with ``ctx.save_for_backward``: the original input tensors (so
+   in-place changes between forward and backward are caught by autograd's version check), the output,
+   and the extras; the layout, with the cache's other entries, is kept on ``ctx``. No compute there.
 3. ``backward`` (``@once_differentiable``: the NumPy code is not itself differentiable, so double
    backward is not supported and says so) rebuilds the cache, calls ``op.backward``, keeps the
    gradients autograd asked for (``ctx.needs_input_grad``) and returns them as tensors of each
@@ -33,6 +34,8 @@ import torch
 from torch.autograd.function import once_differentiable
 
 from numpy_ops.op import Op
+
+from .bridge_fast import apply_function
 
 
 def to_numpy(t: torch.Tensor | None, what: str = "input") -> np.ndarray | None:
@@ -57,21 +60,40 @@ def to_tensor(a: np.ndarray) -> torch.Tensor:
     return torch.from_numpy(a)
 
 
-def _layout(cache: tuple, arrays: tuple, out: np.ndarray) -> tuple[tuple, list[np.ndarray]]:
-    """Describe each cache entry as ("in", i), ("out",) or ("new", k); collect the new ones."""
-    layout, new = [], []
-    for c in cache:
-        if c is out:
-            layout.append(("out",))
-            continue
+def _layout(entry: Any, arrays: tuple, out: np.ndarray, new: list[np.ndarray]) -> tuple:
+    """The cache entry ``entry`` with each array replaced by ("out",), ("in", i) or ("new", k) (appending new
+    arrays to ``new``); a tuple becomes ("tuple", its entries' layouts); anything else ("value", itself)."""
+    if isinstance(entry, np.ndarray):
+        if entry is out:
+            return ("out",)
         for i, a in enumerate(arrays):
-            if c is a:
-                layout.append(("in", i))
-                break
-        else:
-            layout.append(("new", len(new)))
-            new.append(c)
-    return tuple(layout), new
+            if entry is a:
+                return ("in", i)
+        new.append(entry)
+        return ("new", len(new) - 1)
+    if isinstance(entry, tuple):
+        return ("tuple", tuple(_layout(e, arrays, out, new) for e in entry))
+    return ("value", entry)
+
+
+def _saved(layout: tuple, inputs: tuple, out: torch.Tensor, extras: tuple) -> list[torch.Tensor]:
+    """The tensors of the layout's arrays, in the order `_rebuild` reads them back."""
+    kind = layout[0]
+    if kind == "tuple":
+        return [t for sub in layout[1] for t in _saved(sub, inputs, out, extras)]
+    if kind == "value":
+        return []
+    return [out if kind == "out" else inputs[layout[1]] if kind == "in" else extras[layout[1]]]
+
+
+def _rebuild(layout: tuple, saved) -> Any:
+    """The cache, from its layout and an iterator over the saved tensors (as NumPy arrays)."""
+    kind = layout[0]
+    if kind == "tuple":
+        return tuple(_rebuild(sub, saved) for sub in layout[1])
+    if kind == "value":
+        return layout[1]
+    return next(saved).numpy()
 
 
 class NumpyOpFunction(torch.autograd.Function):
@@ -87,7 +109,8 @@ class NumpyOpFunction(torch.autograd.Function):
             # autograd does not know about: an in-place change to it would silently alter the input
             # behind the version check. One copy, only in that case, keeps the output independent.
             out = out.copy()
-        layout, new = _layout(cache, arrays, out)
+        new: list[np.ndarray] = []
+        layout = _layout(tuple(cache), arrays, out, new)
         return (to_tensor(out), layout, *(to_tensor(c) for c in new))
 
     @staticmethod
@@ -99,8 +122,7 @@ class NumpyOpFunction(torch.autograd.Function):
         ctx.input_dtypes = tuple(t.dtype if t is not None else None for t in tensors)
         ctx.mark_non_differentiable(*extras)
         ctx.set_materialize_grads(False)
-        saved = [tensors[e[1]] if e[0] == "in" else out if e[0] == "out" else extras[e[1]] for e in layout]
-        ctx.save_for_backward(*saved)
+        ctx.save_for_backward(*_saved(layout, tensors, out, extras))
 
     @staticmethod
     @once_differentiable
@@ -108,7 +130,7 @@ class NumpyOpFunction(torch.autograd.Function):
         n = len(ctx.input_dtypes)
         if grad_out is None:
             return (None,) * (n + 1)
-        cache = tuple(t.numpy() for t in ctx.saved_tensors)
+        cache = _rebuild(ctx.layout, iter(ctx.saved_tensors))
         needs = tuple(ctx.needs_input_grad[1:])
         grads = ctx.op.backward(to_numpy(grad_out, f"{ctx.op.name} gradient"), cache)
         result: list[torch.Tensor | None] = [None]
@@ -125,18 +147,8 @@ class NumpyOpFunction(torch.autograd.Function):
 
 
 def apply_op(op: Op, *inputs: torch.Tensor | None) -> torch.Tensor:
-    """Run a `numpy_ops` op on tensors, differentiably: ``op``'s backward becomes autograd's."""
-    return _apply(op, *inputs)[0]
+    """Run a `numpy_ops` op on tensors, differentiably: ``op``'s backward becomes autograd's.
 
-
-def _apply(*args):
-    """``NumpyOpFunction.apply(*args)`` without its per-call ``inspect.signature`` binding.
-
-    With ``setup_context`` defined, torch's Python ``Function.apply`` re-binds default arguments through
-    ``inspect.signature`` on every call: measured here, 40 of the 65 us a bridged sigmoid took, about a sixth
-    of a lab 3.2 training step on the NumPy backend. `NumpyOpFunction.forward` has no defaults or keywords, so
-    that binding changes nothing: call the C++ ``apply`` beneath it. Under functorch transforms (which cannot
-    see through NumPy anyway) torch's own path is kept."""
-    if torch._C._are_functorch_transforms_active():
-        return NumpyOpFunction.apply(*args)
-    return super(torch.autograd.Function, NumpyOpFunction).apply(*args)
+    It is ``NumpyOpFunction.apply(op, *inputs)[0]``, called through `bridge_fast.apply_function`, which gives
+    the same result without torch's per-call argument binding (docs/speed.md)."""
+    return apply_function(NumpyOpFunction, op, *inputs)[0]

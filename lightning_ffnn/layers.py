@@ -31,6 +31,7 @@ import torch
 from torch import nn
 
 from numpy_ops import activations as np_act
+from numpy_ops.activations_fast import get_fast_activation
 from numpy_ops import spec as S
 from numpy_ops.layers import linear
 from numpy_ops.losses import bce_with_logits, mse, softmax_cross_entropy
@@ -79,7 +80,7 @@ class NumpyActivation(nn.Module):
     def __init__(self, name: str, **kwargs):
         super().__init__()
         self.name, self.kwargs = name, kwargs
-        self.op = np_act.get_activation(name, **kwargs)
+        self.op = get_fast_activation(name, **kwargs)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return apply_op(self.op, x)

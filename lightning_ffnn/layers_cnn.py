@@ -10,7 +10,7 @@ from torch import nn
 from numpy_ops.conv import Conv2dOp
 from numpy_ops.dropout import check_p, dropout_mask
 from numpy_ops.dropout import dropout as np_dropout
-from numpy_ops.pooling import AvgPool2dOp, MaxPool2dOp
+from numpy_ops.pooling_fast import AvgPool2dOp, MaxPool2dOp
 
 from .bridge import apply_op
 

@@ -132,8 +132,8 @@ class Conv2dOp(Op):
     """``out = conv2d(x, W, b, stride, padding)`` as ``torch.nn.functional.conv2d`` (groups = dilation = 1).
 
     Shapes: ``x`` (N, C, H, W), ``W`` (F, C, kh, kw), ``b`` (F,) or None -> ``out`` (N, F, Ho, Wo).
-    Backward returns dx (N, C, H, W), dW (F, C, kh, kw), db (F,) (None without a bias).
-    Cache: ``cols`` (N, Ho, Wo, kh, kw, C), ``W``, and an empty (0, C, H, W) array that carries x's shape.
+    Backward returns dx (N, C, H, W), dW (F, C, kh, kw), db (F,) (computed with or without a bias: a caller
+    that gave none ignores it). Cache: ``cols`` (N, Ho, Wo, kh, kw, C), ``W``, and x's shape.
     """
 
     name = "conv2d"
@@ -157,10 +157,10 @@ class Conv2dOp(Op):
         out = cols.reshape(N * Ho * Wo, -1) @ Wm.T
         if b is not None:
             out += b
-        return out.reshape(N, Ho, Wo, F).transpose(0, 3, 1, 2), (cols, W, np.empty((0, *x.shape[1:]), x.dtype))
+        return out.reshape(N, Ho, Wo, F).transpose(0, 3, 1, 2), (cols, W, x.shape)
 
     def backward(self, dout, cache):
-        cols, W, x_holder = cache
+        cols, W, x_shape = cache
         F, C, kh, kw = W.shape
         N, Ho, Wo = cols.shape[:3]
         d2 = dout.transpose(0, 2, 3, 1).reshape(N * Ho * Wo, F)  # free when dout is channels-last memory
@@ -169,7 +169,7 @@ class Conv2dOp(Op):
         dW = np.ascontiguousarray((d2.T @ cols2).reshape(F, kh, kw, C).transpose(0, 3, 1, 2))
         dcols = (d2 @ Wm).reshape(cols.shape)
         pad = conv_padding(self.padding, (kh, kw), self.stride)
-        dx = col2im(dcols, (N, *x_holder.shape[1:]), self.stride, pad)
+        dx = col2im(dcols, x_shape, self.stride, pad)
         return dx, dW, d2.sum(axis=0)
 
     def extra_repr(self):

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .activations import _sigmoid
+from .activations_fast import sigmoid
 from .op import Op
 
 
@@ -56,7 +56,7 @@ class SoftmaxCrossEntropyOp(Op):
             t, is_label = target, False
         # Where t is 0 the term is 0, even where a logit of -inf makes log p = -inf (0 * -inf would be nan).
         loss = -np.where(t != 0, t * logp, 0).sum() / n
-        return np.asarray(loss, dtype=logits.dtype), (logp, t, np.asarray(is_label))
+        return np.asarray(loss, dtype=logits.dtype), (logp, t, is_label)
 
     def backward(self, dout, cache):
         logp, t, is_label = cache
@@ -116,7 +116,7 @@ class BCEWithLogitsOp(Op):
     def backward(self, dout, cache):
         z, t = cache
         scale = dout / z.size
-        return (_sigmoid(z) - t) * scale, -z * scale
+        return (sigmoid(z) - t) * scale, -z * scale
 
 
 softmax_cross_entropy = SoftmaxCrossEntropyOp()

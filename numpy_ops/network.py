@@ -13,12 +13,12 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 import numpy as np
 
 from . import spec as S
-from .activations import get_activation
+from .activations_fast import get_fast_activation
 from .conv import Conv2dOp
 from .dropout import check_p, dropout, dropout_mask
 from .layers import linear
 from .op import Cache, Op
-from .pooling import AvgPool2dOp, MaxPool2dOp
+from .pooling_fast import AvgPool2dOp, MaxPool2dOp
 from .reshape import flatten
 from .rnn import RNNOp
 from .user_op import load_op
@@ -155,7 +155,7 @@ class Sequential:
 #: parameters were drawn from; only dropout draws from it (its mask generator is split off it).
 NUMPY_LAYERS: dict[type[S.LayerSpec], Callable[..., Layer]] = {
     S.Linear: lambda s, params, rng: Layer(linear, params),
-    S.Activation: lambda s, params, rng: Layer(get_activation(s.name, **s.kwargs)),
+    S.Activation: lambda s, params, rng: Layer(get_fast_activation(s.name, **s.kwargs)),
     S.UserActivation: lambda s, params, rng: Layer(load_op(s.path)),
     S.UserLinear: lambda s, params, rng: Layer(load_op(s.path), params),
     S.Flatten: lambda s, params, rng: Layer(flatten),

@@ -6,22 +6,23 @@ with two methods:
     out, cache = op.forward(*inputs)
     grads      = op.backward(dout, cache)
 
-* ``forward`` takes NumPy arrays and returns the output array and a tuple of arrays that
-  ``backward`` needs (the cache). Arrays in the cache may be the inputs or the output themselves;
-  the autograd bridge recognises them by identity and saves the original tensors.
-* ``backward`` takes the upstream gradient ``dout`` (same shape as ``out``) and returns one
-  gradient per input, in order, with the input's shape and dtype; None for an input that has no
-  gradient (integer class labels, an absent bias). It computes every gradient: the caller throws
-  away what it does not need (the bridge does, for what autograd did not ask for).
+* ``forward`` takes NumPy arrays and returns the output array and the cache: what the backward formula
+  reads, as a tuple, in the order the formula reads it. Entries are arrays (often the inputs or the output
+  themselves: linear caches ``(x, W)`` because ``dx = dout @ W`` and ``dW = dout.T @ x``), tuples of arrays
+  (one per recurrent layer), or small values (a shape, a flag).
+* ``backward`` takes the upstream gradient ``dout`` (same shape as ``out``) and returns one gradient per
+  input, in order, with the input's shape and dtype: the chain rule, ``dL/dinput = dL/dout * dout/dinput``.
+  An input that has no gradient gets None (integer class labels, a dropout mask). It computes every
+  gradient; a caller throws away what it does not need (the gradient of a bias it did not give).
 
-Nothing here imports torch; `lightning_ffnn.bridge` turns any Op into a `torch.autograd.Function`.
+Nothing here imports torch.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-Cache = tuple[np.ndarray, ...]
+Cache = tuple  # of arrays, tuples of arrays, small values
 
 
 class Op:

@@ -5,8 +5,8 @@ defaults to the kernel size, as in torch.
 
 Both run as one loop over the kernel's k*k offsets, each step an elementwise operation on every window at
 once: for offset (u, v) the strided slice ``xpad[:, :, u::stride, v::stride]`` holds the (u, v) element of
-every window. Elementwise NumPy keeps the input's memory layout, so a channels-last input (a conv output)
-stays channels-last without a copy.
+every window. `numpy_ops.pooling_fast` is the same with arrays laid out in memory as the input is (the
+training paths use it).
 
 Max pooling's gradient goes to one element per window, the one torch picks: the first maximum in the
 window's row-major order (torch's CPU kernel replaces its running maximum only on a strictly larger value),
@@ -41,14 +41,6 @@ def _padded(x: np.ndarray, pad: int, fill: float) -> np.ndarray:
     return xp
 
 
-def _zeros_as(shape: tuple[int, ...], like: np.ndarray) -> np.ndarray:
-    """Zeros of ``shape`` (N, C, H, W), channels last in memory when ``like`` is (a conv's output and gradient are):
-    the gradient then reaches the conv's backward without a transposing copy."""
-    if like.transpose(0, 2, 3, 1).flags.c_contiguous:
-        return np.zeros((shape[0], shape[2], shape[3], shape[1]), like.dtype).transpose(0, 3, 1, 2)
-    return np.zeros(shape, like.dtype)
-
-
 def _offsets(k: int, s: int, Ho: int, Wo: int):
     """(index, row slice, column slice) of each kernel offset, in the window's row-major order."""
     for u in range(k):
@@ -71,6 +63,14 @@ class _Pool2dOp(Op):
             raise ValueError(f"{self.name}: a {k}x{k} window does not fit the input {x.shape[2:]} (padding {p})")
         return Ho, Wo
 
+    def _copy(self, v: np.ndarray) -> np.ndarray:
+        """A copy of the strided slice ``v`` (the first window element, where the result starts)."""
+        return v.copy()
+
+    def _zeros(self, shape: tuple[int, ...], like: np.ndarray) -> np.ndarray:
+        """The gradient of the padded input starts at zero."""
+        return np.zeros(shape, like.dtype)
+
     def _crop(self, dxp: np.ndarray) -> np.ndarray:
         p = self.padding
         return dxp if p == 0 else dxp[:, :, p:dxp.shape[2] - p, p:dxp.shape[3] - p]
@@ -83,8 +83,8 @@ class MaxPool2dOp(_Pool2dOp):
     """``out[n, c, i, j] = max over the window at (i*stride, j*stride)`` of x padded with -inf.
 
     Shapes: ``x`` (N, C, H, W) -> ``out`` (N, C, Ho, Wo); backward: dx (N, C, H, W).
-    Cache: ``arg`` (N, C, Ho, Wo), the row-major index u*k + v of each window's first maximum, and an empty
-    array of the padded input's per-example shape (0, C, H + 2 pad, W + 2 pad).
+    Cache: ``arg`` (N, C, Ho, Wo), the row-major index u*k + v of each window's first maximum, and the padded
+    input's shape (N, C, H + 2 pad, W + 2 pad).
     """
 
     name = "max_pool2d"
@@ -96,18 +96,18 @@ class MaxPool2dOp(_Pool2dOp):
         for idx, rows, cols in _offsets(self.kernel_size, self.stride, Ho, Wo):
             v = xp[:, :, rows, cols]
             if out is None:
-                out = v.copy(order="K")  # keeps a channels-last input channels-last
+                out = self._copy(v)
                 arg = np.zeros_like(v, dtype=np.uint8 if self.kernel_size ** 2 < 256 else np.int64)
                 continue
             larger = v > out  # strictly: on a tie the earlier element keeps the window, as in torch
             np.copyto(out, v, where=larger)
             arg[larger] = idx
-        return out, (arg, np.empty((0, *xp.shape[1:]), x.dtype))
+        return out, (arg, xp.shape)
 
     def backward(self, dout, cache):
-        arg, holder = cache
-        N, Ho, Wo = dout.shape[0], dout.shape[2], dout.shape[3]
-        dxp = _zeros_as((N, *holder.shape[1:]), dout)
+        arg, padded_shape = cache
+        Ho, Wo = dout.shape[2], dout.shape[3]
+        dxp = self._zeros(padded_shape, dout)
         for idx, rows, cols in _offsets(self.kernel_size, self.stride, Ho, Wo):
             dxp[:, :, rows, cols] += np.where(arg == idx, dout, 0)
         return (self._crop(dxp),)
@@ -118,7 +118,7 @@ class AvgPool2dOp(_Pool2dOp):
     ``count_include_pad=True``: the padding counts in the mean).
 
     Shapes: ``x`` (N, C, H, W) -> ``out`` (N, C, Ho, Wo); backward: dx (N, C, H, W), each window element
-    gets ``dout / k^2``. Cache: an empty (0, C, H + 2 pad, W + 2 pad) array that carries the shape.
+    gets ``dout / k^2``. Cache: the padded input's shape (N, C, H + 2 pad, W + 2 pad).
     """
 
     name = "avg_pool2d"
@@ -128,15 +128,15 @@ class AvgPool2dOp(_Pool2dOp):
         xp = _padded(x, self.padding, 0.0)
         out = None
         for _, rows, cols in _offsets(self.kernel_size, self.stride, Ho, Wo):
-            out = xp[:, :, rows, cols].copy(order="K") if out is None else out + xp[:, :, rows, cols]
+            out = self._copy(xp[:, :, rows, cols]) if out is None else out + xp[:, :, rows, cols]
         out /= self.kernel_size ** 2
-        return out, (np.empty((0, *xp.shape[1:]), x.dtype),)
+        return out, (xp.shape,)
 
     def backward(self, dout, cache):
-        (holder,) = cache
-        N, Ho, Wo = dout.shape[0], dout.shape[2], dout.shape[3]
+        (padded_shape,) = cache
+        Ho, Wo = dout.shape[2], dout.shape[3]
         share = dout / dout.dtype.type(self.kernel_size ** 2)
-        dxp = _zeros_as((N, *holder.shape[1:]), dout)
+        dxp = self._zeros(padded_shape, dout)
         for _, rows, cols in _offsets(self.kernel_size, self.stride, Ho, Wo):
             dxp[:, :, rows, cols] += share
         return (self._crop(dxp),)

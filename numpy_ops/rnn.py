@@ -54,7 +54,8 @@ class RNNOp(Op):
     The initial state comes last so a layer holding only the parameters can call
     ``forward(x, *params)``. ``backward`` returns ``(dx, *dparams, dh0)``: dh0 (the shape h0 was given
     in, (num_layers, N, H) when it was None) is the gradient with respect to the initial state, zero or not;
-    a caller that gave no h0 drops it.
+    a caller that gave no h0 drops it. Cache: ``(x, h0, Us, Ws, states)``, the weights ``weight_ih`` and
+    ``weight_hh`` and the hidden states (N, T, H) of every layer, as tuples indexed by layer.
     """
 
     name = "rnn"
@@ -118,13 +119,12 @@ class RNNOp(Op):
             states.append(hs)
             inp = hs
         out = states[-1] if self.output == "all" else states[-1][:, -1]
-        # Cache: x, the weights (recognised by the bridge as inputs), h0, every layer's states.
-        return out, (x, h0, *params[0::4], *params[1::4], *states)
+        return out, (x, h0, params[0::4], params[1::4], tuple(states))
 
     # -- backward --------------------------------------------------------------------------------------
     def backward(self, dout, cache):
         L = self.num_layers
-        x, h0, Us, Ws, states = cache[0], cache[1], cache[2:2 + L], cache[2 + L:2 + 2 * L], cache[2 + 2 * L:]
+        x, h0, Us, Ws, states = cache
         N, T, H = states[-1].shape
         dtop = dout
         if self.output == "last":

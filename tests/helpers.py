@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 import torch
+from torch.autograd.gradcheck import GradcheckError
 
 from numpy_ops.gradcheck import check_op, scaled_error
 
@@ -28,9 +29,12 @@ def random_away_from_kinks(rng: np.random.Generator, shape) -> np.ndarray:
 
 
 def assert_gradcheck(fn, inputs, what: str) -> None:
-    """``torch.autograd.gradcheck`` in float64; a failure shows gradcheck's own report (numerical vs analytical
-    Jacobian) and ``what``."""
-    assert torch.autograd.gradcheck(fn, inputs, eps=1e-6, atol=1e-8, rtol=1e-6, raise_exception=True), what
+    """``torch.autograd.gradcheck`` in float64; a failure is an AssertionError that starts with ``what`` and goes
+    on with gradcheck's own report (numerical vs analytical Jacobian)."""
+    try:
+        torch.autograd.gradcheck(fn, inputs, eps=1e-6, atol=1e-8, rtol=1e-6, raise_exception=True)
+    except GradcheckError as exc:
+        raise AssertionError(f"{what}: {exc}") from None
 
 
 def scaled_errors(op, inputs, wrt=None, seed=0) -> list[float]:

@@ -264,3 +264,51 @@ def test_importing_the_bridge_changes_no_thread_pool_and_the_entry_points_limit_
     assert result["imported"] == result["before"], f"importing the bridge changed the BLAS pools: {result}"
     assert result["after"], f"no BLAS library found: {result}"
     assert all(n == 1 for n in result["after"]), f"BLAS threads after limit_blas_threads(): {result}"
+
+
+class _ScaledSquare(Op):
+    """``out = c * x^2`` with a cache of every kind an op may keep: a shape, a flag, a number, a nested tuple of
+    arrays (the input, the output, and a new array)."""
+
+    name = "scaled_square"
+
+    def forward(self, x):
+        out = 3.0 * x * x
+        return out, (x.shape, True, 3.0, (x, (out, 2 * x)))
+
+    def backward(self, dout, cache):
+        shape, flag, c, (x, (out, two_x)) = cache
+        assert shape == x.shape and flag is True and c == 3.0 and isinstance(out, np.ndarray)
+        return (dout * c * two_x,)
+
+
+def test_the_bridge_carries_shapes_flags_and_nested_tuples_of_a_cache():
+    x = torch.randn(3, 4, dtype=torch.float64, requires_grad=True)
+    y = apply_op(_ScaledSquare(), x)
+    # only the one new array becomes a saved tensor beside the input and the output
+    assert len(y.grad_fn.saved_tensors) == 3
+    assert torch.autograd.gradcheck(lambda t: apply_op(_ScaledSquare(), t), (x,))
+
+
+@pytest.mark.parametrize("op_name", ["linear", "sigmoid", "softmax_cross_entropy"])
+def test_the_fast_path_agrees_with_function_apply(op_name):
+    # bridge_fast.apply_function skips torch's argument binding; outputs and gradients must be the very same.
+    from lightning_ffnn.bridge import NumpyOpFunction
+    from numpy_ops.activations import get_activation
+    from numpy_ops.losses import softmax_cross_entropy
+
+    g = torch.Generator().manual_seed(0)
+    x, w, b = (torch.randn(*s, generator=g, dtype=torch.float64) for s in ((5, 4), (3, 4), (3,)))
+    labels = torch.tensor([0, 2, 1, 1, 0])
+    op, args = {"linear": (numpy_ops.layers.linear, (x, w, b)), "sigmoid": (get_activation("sigmoid"), (x,)),
+                "softmax_cross_entropy": (softmax_cross_entropy, (x[:, :3], labels))}[op_name]
+    results = []
+    for call in (lambda *a: NumpyOpFunction.apply(op, *a)[0], lambda *a: apply_op(op, *a)):
+        leaves = [a.detach().clone().requires_grad_(a.is_floating_point()) for a in args]
+        out = call(*leaves)
+        out.backward(torch.ones_like(out))
+        results.append((out.detach(), [l.grad for l in leaves]))
+    (out1, grads1), (out2, grads2) = results
+    assert torch.equal(out1, out2)
+    for g1, g2 in zip(grads1, grads2):
+        assert (g1 is None and g2 is None) or torch.equal(g1, g2)

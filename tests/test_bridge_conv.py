@@ -1,6 +1,6 @@
-"""conv2d, pooling and dropout through the bridge: gradcheck (float64), golden twins against torch's own
-layers (outputs and every gradient, 1e-12 in float64, torch's defaults in float32), and whole CNNs of either
-backend with the same weights, state dicts and native twins."""
+"""conv2d and dropout through the bridge beyond the op table (tests/op_table.py): a non-contiguous input, dropout
+with its mask, the modules and their native twins, and whole CNNs of either backend with the same weights, state
+dicts and native twins (1e-12 in float64, torch's defaults in float32)."""
 
 from __future__ import annotations
 
@@ -16,14 +16,6 @@ from lightning_ffnn.network import build_network, native_twin
 from numpy_ops.conv import conv2d
 from numpy_ops.dropout import dropout, dropout_mask
 from numpy_ops.network import build
-from numpy_ops.pooling import avg_pool2d, max_pool2d
-
-# (N, C, H, W, F, k, stride, padding)
-CONV_CASES = [(2, 3, 7, 6, 4, 3, 1, 1), (1, 2, 8, 9, 3, 3, 2, 0), (2, 2, 7, 7, 2, 5, 1, "same"),
-              (2, 2, 6, 8, 3, 2, 2, 1)]
-CONV_IDS = [f"C{c[1]}H{c[2]}W{c[3]}k{c[5]}s{c[6]}p{c[7]}" for c in CONV_CASES]
-POOL_CASES = [(2, None, 0), (3, 1, 1), (3, 2, 1)]
-
 
 def tolerances(dtype):
     return {"rtol": 1e-12, "atol": 1e-12} if dtype == torch.float64 else {}
@@ -48,47 +40,11 @@ def compare(mine, theirs, inputs, dtype, what):
                                    msg=lambda m, i=i: f"{what}: gradient of input {i} differs\n{m}")
 
 
-@pytest.mark.parametrize("case", CONV_CASES, ids=CONV_IDS)
-def test_conv_gradcheck(case):
-    N, C, H, W, Fo, k, s, p = case
-    x, w, b = tensors([(N, C, H, W), (Fo, C, k, k), (Fo,)], torch.float64)
-    assert torch.autograd.gradcheck(lambda *t: apply_op(conv2d(s, p), *t), (x, w, b))
-
-
 def test_conv_gradcheck_non_contiguous_input_and_batch_1():
     base, w, b = tensors([(1, 5, 3, 8), (2, 3, 3, 3), (2,)], torch.float64)
     x = base.detach().permute(0, 2, 1, 3).requires_grad_()  # (1, 3, 5, 8), not contiguous
     assert not x.is_contiguous()
     assert torch.autograd.gradcheck(lambda *t: apply_op(conv2d(1, "same"), *t), (x, w, b))
-
-
-@pytest.mark.parametrize("k, s, p", POOL_CASES)
-@pytest.mark.parametrize("op, fn", [(max_pool2d, F.max_pool2d), (avg_pool2d, F.avg_pool2d)], ids=["max", "avg"])
-def test_pool_gradcheck_and_twin(op, fn, k, s, p):
-    # distinct values (a permutation): max pooling has no ties, hence no kink, at this point
-    x = (torch.randperm(2 * 3 * 7 * 6, generator=torch.Generator().manual_seed(0)).double() * 0.1)
-    x = x.reshape(2, 3, 7, 6).requires_grad_()
-    assert torch.autograd.gradcheck(lambda t: apply_op(op(k, s, p), t), (x,))
-    for dtype in (torch.float64, torch.float32):
-        compare(lambda t: apply_op(op(k, s, p), t), lambda t: fn(t, k, s, p),
-                [torch.randn(3, 2, 9, 8, dtype=dtype)], dtype, f"{op.__name__}({k}, {s}, {p}) {dtype}")
-
-
-@pytest.mark.parametrize("s", [1, 2])
-def test_max_pool_ties_route_as_torch(s):
-    # small integers: many ties inside each window, and overlapping windows for stride 1
-    x = torch.randint(0, 3, (2, 2, 7, 6), generator=torch.Generator().manual_seed(1)).double()
-    compare(lambda t: apply_op(max_pool2d(3, s, 1), t), lambda t: F.max_pool2d(t, 3, s, 1), [x], torch.float64,
-            "max pooling with ties")
-
-
-@pytest.mark.parametrize("dtype", [torch.float64, torch.float32])
-@pytest.mark.parametrize("case", CONV_CASES, ids=CONV_IDS)
-def test_conv_twin(case, dtype):
-    N, C, H, W, Fo, k, s, p = case
-    inputs = tensors([(N, C, H, W), (Fo, C, k, k), (Fo,)], dtype, seed=3)
-    compare(lambda *t: apply_op(conv2d(s, p), *t), lambda x, w, b: F.conv2d(x, w, b, stride=s, padding=p),
-            inputs, dtype, f"conv2d {case} {dtype}")
 
 
 @pytest.mark.parametrize("dtype", [torch.float64, torch.float32])

@@ -87,6 +87,21 @@ def test_numpy_linear_gradcheck_input_weight_bias(batch, layout, bias):
     assert_gradcheck(fn, (x, *params.values()), f"NumpyLinear(bias={bias}) on a {layout} ({batch}, 4) input")
 
 
+def test_assert_gradcheck_fails_naming_what_it_checked():
+    class WrongSquare(torch.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x * x
+
+        @staticmethod
+        def backward(ctx, g):
+            return g  # wrong: d(x^2)/dx is 2x
+
+    x = torch.randn(3, dtype=torch.float64, requires_grad=True)
+    with pytest.raises(AssertionError, match=r"^the square, batch 3: Jacobian mismatch"):
+        assert_gradcheck(WrongSquare.apply, (x,), "the square, batch 3")
+
+
 def test_numpy_linear_gradcheck_wide_layer_batch_one():
     """Batch 1 and a layer wider than it is tall: dW = dout.T @ x is then an outer product."""
     layer = NumpyLinear(2, 7, dtype=F64)
@@ -102,7 +117,7 @@ def test_numpy_linear_gradcheck_wide_layer_batch_one():
 @pytest.mark.parametrize("layout", LAYOUTS)
 @pytest.mark.parametrize("batch", BATCHES)
 @pytest.mark.parametrize("name", ACTIVATION_NAMES)
-def test_activationassert_gradcheck(name, batch, layout):
+def test_activation_gradcheck(name, batch, layout):
     act = NumpyActivation(name)
     x = make_input(batch, 6, layout, seed=10 * ACTIVATION_NAMES.index(name) + batch)
     assert_gradcheck(act, (x,), f"NumpyActivation({name!r}) on a {layout} ({batch}, 6) input")

@@ -138,3 +138,22 @@ def test_registry_and_errors():
     with pytest.raises(ValueError, match="approximate"):
         GELU(approximate="fast")
     assert "negative_slope=0.2" in repr(get_activation("leaky_relu", negative_slope=0.2))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("name", sorted(ACTIVATIONS))
+def test_the_fast_forms_give_the_textbook_numbers_bit_for_bit(name, dtype):
+    from numpy_ops.activations_fast import get_fast_activation
+
+    kwargs = {"leaky_relu": {"negative_slope": 0.2}, "elu": {"alpha": 0.7}, "swish": {"beta": 1.5}}.get(name, {})
+    rng = np.random.default_rng(0)
+    x = np.concatenate([rng.standard_normal(500) * 4, [-1000.0, -30.0, -1e-8, 0.0, 1e-8, 30.0, 1000.0]]).astype(dtype)
+    dout = rng.standard_normal(x.shape).astype(dtype)
+    slow, fast = get_activation(name, **kwargs), get_fast_activation(name, **kwargs)
+    assert repr(slow) == repr(fast)
+    with np.errstate(over="raise", invalid="raise", divide="raise"):
+        (y1, c1), (y2, c2) = slow.forward(x), fast.forward(x)
+        g1, g2 = slow.backward(dout, c1)[0], fast.backward(dout, c2)[0]
+    np.testing.assert_array_equal(y1, y2)
+    np.testing.assert_array_equal(g1, g2)
+    assert y2.dtype == g2.dtype == dtype

@@ -47,9 +47,16 @@ def test_wrong_backward_is_caught_in_float64_too(wrong_linear_backward, tmp_path
 
 def test_torch_backend_is_not_checked(wrong_linear_backward, tmp_path, monkeypatch):
     """The native backend never runs numpy_ops, so the broken op cannot show there (and no check runs)."""
+    from lightning_ffnn.callbacks import GradientParityCheck
+
     skip_figures(monkeypatch)
-    results = run_fit("ocr_small", tmp_path, "--model.backend", "torch", "--trainer.max_epochs", "1")
+    seen = []
+    compare = GradientParityCheck.compare
+    monkeypatch.setattr(GradientParityCheck, "compare", lambda self, *a: seen.append(compare(self, *a)) or seen[-1])
+    results = run_fit("ocr_small", tmp_path, "--model.backend", "torch", "--trainer.max_epochs", "1",
+                      "--parity.every_n_steps", "1")
     assert len(results["epochs"]) == 1
+    assert seen == [], "the parity check ran on the torch backend"
 
 
 def test_right_backward_passes_every_step(tmp_path, monkeypatch):

@@ -1,0 +1,72 @@
+"""The activations the training paths run: the textbook forms of `numpy_ops.activations`, rewritten without
+branches where that is faster, giving the very same numbers (tests/test_numpy_ops_activations.py checks that,
+bit for bit; docs/speed.md says what it saves).
+
+A case split (``np.where``, or a boolean mask) costs a pass over the array per case and a temporary per case;
+each form here is one expression whose pieces vanish in the case they do not belong to:
+
+* sigmoid: ``e^min(x, 0) / (1 + e^-|x|)`` is ``1 / (1 + e^-x)`` for x >= 0 and ``e^x / (1 + e^x)`` for x < 0;
+* leaky ReLU: ``max(x, 0) + slope * min(x, 0)``;
+* ELU: ``max(x, 0) + alpha * (e^min(x, 0) - 1)``, and its derivative ``[x > 0] + [x <= 0] * alpha * e^min(x, 0)``.
+
+Classes keep the names of the ones they speed up, so a network prints the same.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import activations as textbook
+
+
+def sigmoid(x: np.ndarray) -> np.ndarray:
+    """The logistic function, branch-free, never overflowing."""
+    return np.exp(np.minimum(x, 0)) / (1 + np.exp(-np.abs(x)))
+
+
+class Sigmoid(textbook.Sigmoid):
+    def fn(self, x):
+        return sigmoid(x)
+
+
+class LeakyReLU(textbook.LeakyReLU):
+    def fn(self, x):
+        return np.maximum(x, 0) + self.negative_slope * np.minimum(x, 0)
+
+    def local_grad(self, x, y):
+        pos = (x > 0).astype(x.dtype)
+        return pos + self.negative_slope * (1 - pos)
+
+
+class ELU(textbook.ELU):
+    def fn(self, x):
+        return np.maximum(x, 0) + self.alpha * np.expm1(np.minimum(x, 0))
+
+    def local_grad(self, x, y):
+        pos = (x > 0).astype(x.dtype)
+        return pos + (1 - pos) * (self.alpha * np.exp(np.minimum(x, 0)))
+
+
+class Softplus(textbook.Softplus):
+    def local_grad(self, x, y):
+        return sigmoid(x)
+
+
+class Swish(textbook.Swish):
+    def fn(self, x):
+        return x * sigmoid(self.beta * x)
+
+    def local_grad(self, x, y):
+        s = sigmoid(self.beta * x)
+        return s + self.beta * x * s * (1 - s)
+
+
+#: Textbook class -> its fast form (the others are fast as written).
+FAST = {cls.__mro__[1]: cls for cls in (Sigmoid, LeakyReLU, ELU, Softplus, Swish)}
+
+
+def get_fast_activation(name: str, **kwargs) -> textbook.Activation:
+    """`numpy_ops.activations.get_activation`, in its fast form where it has one."""
+    op = textbook.get_activation(name, **kwargs)  # checks the name and the arguments
+    fast = FAST.get(type(op))
+    return op if fast is None else fast(**kwargs)
