@@ -54,13 +54,15 @@ def main() -> None:
     p.add_argument("--students", type=int, default=20)
     p.add_argument("--jobs", type=int, default=1)
     p.add_argument("--op", choices=("sigmoid", "linear"), default="sigmoid")
+    p.add_argument("--no-namespaces", action="store_true", help="without the namespaces' hardening")
     args = p.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         write_class(folder, args.students, args.op)
         settings = Settings(guess=guess_reference)
         start = time.perf_counter()
-        rows, isolation = grade_class(submissions_in(folder), settings, jobs=args.jobs, hide=[folder])
+        rows, isolation = grade_class(submissions_in(folder), settings, jobs=args.jobs, hide=[folder],
+                                       isolate=not args.no_namespaces)
         took = time.perf_counter() - start
     passed = sum(r.result == "PASS" for r in rows)
     print(f"{args.students} students ({args.op}), --jobs {args.jobs}: {took:.1f} s, "

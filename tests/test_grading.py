@@ -94,6 +94,9 @@ def hostile_class(out: Path) -> dict[str, tuple[str, str]]:
         "patches_checker.py": ("import course.opcheck.checks as c\nc.TOL_NUMERIC = c.TOL_REFERENCE = 1e9\n"
                                + sigmoid("0 * dout"), "NOT LOADED"),
         "writes_grades.py": (textwrap.dedent(grades_writer) + sigmoid("-dout * s * (1 - s)"), "FAIL"),
+        # writes its own "answer" on the grader's pipe (the child's argv names the descriptor)
+        "forges_answers.py": ("import json, os, sys\nfd = json.loads(sys.argv[1])['fds'][1]\n"
+                              "os.write(fd, (9).to_bytes(8, 'big') + b'PASS PASS')\n" + sigmoid("0 * dout"), "CRASHED"),
         "prints_fake_results.py": ("print('| good_sigmoid.py | Sigmoid | sigmoid | FAIL |')\nprint('RESULT: PASS')\n"
                                    + sigmoid("2 * dout * s * (1 - s)"), "FAIL"),
     }
@@ -159,7 +162,7 @@ def test_a_hostile_class_gets_one_right_row_each(tmp_path, own_tmp, capsys):
     assert "no answer within 6 s in Sigmoid.backward" in hint["hangs_in_backward.py"]
     assert "MemoryError" in hint["allocates.py"] and "changed dout in place" in hint["changes_dout.py"]
     assert "imports numpy_ops (the project's reference ops)" in hint["imports_reference.py"]
-    assert "imports course" in hint["patches_checker.py"]
+    assert "imports course" in hint["patches_checker.py"] and "garbled" in hint["forges_answers.py"]
     # only the grader wrote the grades: the writer's line is the grader's, nobody else's files changed
     grades = {line["student"]: line for line in csv.DictReader(io.StringIO((out / "grades.csv").read_text()))}
     assert set(grades) == {Path(n).stem for n in expected}

@@ -132,3 +132,23 @@ def test_teacher_options(tmp_path, capsys):
     assert "\r" not in err and "1 submissions, 1 rows: 1 PASS." in err  # no progress bar off a terminal
     assert (tmp_path / "out" / "grades.csv").read_text() == "student,sigmoid,total\nalice,1,1\n"
     assert main([str(klass), "--jobs", "0"]) == 2
+
+
+def test_the_childs_op_loader_needs_nothing_of_the_project_but_itself():
+    """The child runs a copy of numpy_ops' op loader (`sandbox.LOADER`) with NumPy alone on its path: the copied
+    files may import the standard library, NumPy and each other, nothing else of the project."""
+    import ast
+    import sys
+
+    from course.grading.sandbox import LOADER, PROJECT
+
+    siblings = {name.removesuffix(".py") for name in LOADER}
+    for name in LOADER:
+        tree = ast.parse((PROJECT / "numpy_ops" / name).read_text())
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.level:
+                assert node.module in siblings, f"numpy_ops/{name} imports .{node.module}: add it to LOADER"
+            elif isinstance(node, (ast.Import, ast.ImportFrom)):
+                names = [a.name for a in node.names] if isinstance(node, ast.Import) else [node.module]
+                for top in (n.split(".")[0] for n in names):
+                    assert top in sys.stdlib_module_names or top in {"numpy", "__future__"}, (name, top)

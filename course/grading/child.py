@@ -38,13 +38,30 @@ class Runner:
         self.caches = {}
         self.next_cache = 0
 
-    def load(self, file: str, name: str | None) -> dict:
+    def load(self, file: str | None, name: str | None, target: str | None = None, kwargs=None) -> dict:
+        if target:
+            return self.load_target(target, kwargs)
         if name:
             self.ops = {name: self.user_op.load_op(f"{file}:{name}")}
             return dict(ops=[self.info(name, self.ops[name])], skipped=[])
         module = self.user_op.load_module(file)
         self.ops = self.user_op.discover(module)
         return dict(ops=[self.info(n, op) for n, op in self.ops.items()], skipped=self.skipped(module))
+
+    def load_target(self, target: str, kwargs) -> dict:
+        """``"package.module:attribute"`` imported from the submission's folder (a handout's own files), called
+        with ``kwargs`` when given (a factory)."""
+        import importlib
+        import os
+
+        if os.getcwd() not in sys.path:
+            sys.path.insert(0, os.getcwd())
+        module, _, attr = target.partition(":")
+        obj = getattr(importlib.import_module(module), attr)
+        if kwargs is not None:
+            obj = obj(**kwargs)
+        self.ops = {attr: self.user_op.op_from(obj, attr, target)}
+        return dict(ops=[self.info(attr, self.ops[attr])], skipped=[])
 
     def skipped(self, module) -> list[dict]:
         """Objects with forward/backward that discovery left out because they cannot be built, with the reason."""
@@ -117,7 +134,8 @@ def main() -> None:
             if cmd == "ping":
                 reply = dict(pong=True), []
             elif cmd == "load":
-                reply = runner.load(header["file"], header.get("name")), []
+                reply = runner.load(header.get("file"), header.get("name"), header.get("target"),
+                                    header.get("kwargs")), []
             elif cmd == "forward":
                 reply = runner.forward(header["op"], arrays)
             elif cmd == "backward":

@@ -26,7 +26,7 @@ from course.opcheck.references import REFERENCES, Case, Reference
 
 from .remote import RemoteOp
 from .results import NO_REFERENCE, NOT_LOADED, Row, Weights, scored
-from .sandbox import Child, Limits, Sandbox, Stopped
+from .sandbox import CRASHED, Child, Limits, Sandbox, Stopped
 
 #: Top-level packages a submission may not import: the project's own (reference ops, checker) and its heavy
 #: dependencies. They are not on the child's import path; this names the reason in the row.
@@ -38,14 +38,25 @@ FIXED_SIZES = {"k"}
 
 @dataclass(frozen=True)
 class Task:
-    """What to grade in one file of a submission: ``name`` (None: every op it defines) against ``like``
-    (None: the op's ``like`` attribute, else `Settings.guess` of its name). ``title`` names the task's
-    column in grades.csv (default: the reference)."""
+    """What to grade in a submission: ``file`` (one of its files) and ``name`` in it (None: every op the file
+    defines); or ``target``, ``"package.module:attribute"`` imported from the submission's folder (a handout's
+    own files), called with ``kwargs`` when they are given (a factory). ``like``: the reference (None: the op's
+    ``like`` attribute, else `Settings.guess` of its name). ``title`` names the task's column in grades.csv
+    (default: the reference). ``checks``: the checks that count (default all: ``forward``, ``dx``, ``dW``...),
+    e.g. ``("forward",)`` for a task that is the forward alone."""
 
-    file: str
+    file: str | None = None
     name: str | None = None
     like: str | None = None
     title: str | None = None
+    target: str | None = None
+    kwargs: dict | None = field(default=None, compare=False)
+    checks: tuple[str, ...] | None = None
+
+    @property
+    def where(self) -> str:
+        """The file or the import target, as the table shows it."""
+        return self.file or self.target or ""
 
 
 @dataclass
@@ -78,6 +89,13 @@ def hidden_reference(ref: Reference, seed: int, n: int) -> Reference:
     return dataclasses.replace(ref, cases=(*ref.cases, *extra))
 
 
+def _valid_load(answer: dict) -> bool:
+    """A load answer the grader can use: lists of {"name": str, ...}, nothing else (the child is not trusted)."""
+    lists = [answer.get("ops", []), answer.get("skipped", [])]
+    return all(isinstance(items, list) and all(isinstance(i, dict) and isinstance(i.get("name"), str) for i in items)
+               for items in lists)
+
+
 def _not_loaded_reason(error: dict) -> str:
     module = (error.get("module") or "").split(".")[0]
     if error.get("cause") == "ModuleNotFoundError" and module in OUT_OF_REACH:
@@ -95,8 +113,8 @@ class _Grader:
         self.loaded: tuple | None = None
 
     def row(self, task: Task, op: str, ref: str, result: str, hint: str, report=None) -> Row:
-        return scored(Row(self.sub.student, task.file, op, ref, result, None, hint), task.title or ref,
-                      report, self.settings.weights)
+        return scored(Row(self.sub.student, task.where, op, ref, result, None, hint), task.title or ref,
+                      report, self.settings.weights, task.checks)
 
     def load(self, task: Task) -> dict:
         """The child's answer to loading ``task``'s file, in a live child (a new one if the last was stopped)."""
@@ -104,11 +122,15 @@ class _Grader:
             self.close()
             self.child = self.sandbox.start(self.sub.files, self.sub.student)
             self.loaded = None
-        key = (task.file, task.name)
+        key = (task.file, task.name, task.target, repr(task.kwargs))
         if self.loaded is None or self.loaded[0] != key:
             self.child.restart_clock()
-            answer, _ = self.child.ask(dict(cmd="load", file=task.file, name=task.name),
-                                       phase="while importing the file")
+            phase = "while importing " + ("the file" if task.file else task.target)
+            answer, _ = self.child.ask(dict(cmd="load", file=task.file, name=task.name, target=task.target,
+                                            kwargs=task.kwargs), phase=phase)
+            if not _valid_load(answer):
+                self.child.stop()
+                raise Stopped(CRASHED, f"garbled the answer channel {phase}")
             self.loaded = (key, answer)
         return self.loaded[1]
 
@@ -119,21 +141,22 @@ class _Grader:
             self.close()
             return [self.row(task, task.name or "", task.like or "", stop.result, stop.detail)]
         if "error" in answer:
-            return [self.row(task, task.name or "", task.like or "", NOT_LOADED, _not_loaded_reason(answer["error"]))]
-        rows = [self.row(task, str(s.get("name")), task.like or "", NOT_LOADED, str(s.get("reason")))
+            error = answer["error"]  # a handout's own numpy_ops is the student's: only a file's import is refused
+            reason = _not_loaded_reason(error) if task.file else f"{error.get('type')}: {error.get('message')}"
+            return [self.row(task, task.name or "", task.like or "", NOT_LOADED, reason)]
+        rows = [self.row(task, s["name"], task.like or "", NOT_LOADED, str(s.get("reason")))
                 for s in answer.get("skipped", [])]
         ops = answer.get("ops", [])
         if not ops and not rows:
             rows.append(self.row(task, "", task.like or "", NOT_LOADED,
                                  "no op found: define forward/backward or X_forward/X_backward"))
-        names = [str(info.get("name")) for info in ops]
         for info in ops:
-            rows.append(self.grade_op(task, info, names))
+            rows.append(self.grade_op(task, info))
         return rows
 
-    def grade_op(self, task: Task, info: dict, names: list[str]) -> Row:
-        op_name = str(info.get("name"))
-        like = info.get("like") if info.get("like") in REFERENCES else None
+    def grade_op(self, task: Task, info: dict) -> Row:
+        op_name = info["name"]
+        like = info.get("like") if isinstance(info.get("like"), str) and info["like"] in REFERENCES else None
         ref = task.like or like or self.settings.guess(op_name)
         if ref is None or ref not in REFERENCES:
             return self.row(task, op_name, ref or "", NO_REFERENCE,

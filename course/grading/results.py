@@ -47,12 +47,13 @@ class Row:
 
     def cells(self) -> list[str]:
         worst = "" if self.worst is None else f"{self.worst:.1e}"
-        return [self.file, self.op, self.reference, self.result, worst, _one_line(self.hint),
+        return [_one_line(self.file), _one_line(self.op), self.reference, self.result, worst, _one_line(self.hint),
                 f"{self.points:.3g}/{self.max_points:.3g}"]
 
 
 def _one_line(text: str, limit: int = 400) -> str:
-    text = " ".join(str(text).split())
+    """A cell: one line of printable characters (a student's message may hold terminal escapes), cut short."""
+    text = " ".join("".join(c if c.isprintable() else " " for c in str(text)).split())
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
@@ -95,18 +96,20 @@ def checks_of(report) -> dict[str, bool]:
     return checks
 
 
-def scored(row: Row, task: str, report, weights: Weights) -> Row:
-    """``row`` with its task, points and mistakes; with a checker's ``report`` also its result, error and hint."""
+def scored(row: Row, task: str, report, weights: Weights, counted: tuple[str, ...] | None = None) -> Row:
+    """``row`` with its task, points and mistakes; with a checker's ``report`` also its result, error and hint.
+    ``counted``: the checks that decide the result and the points (default: all of them)."""
     row.task, row.max_points = task, weights.points(task)
     if report is None:
         row.mistakes = (row.result,) if row.result != PASS else ()
         return row
-    row.result = PASS if report.passed else FAIL
+    checks = {k: v for k, v in checks_of(report).items() if counted is None or k in counted}
+    row.result = PASS if checks and all(checks.values()) and (counted is not None or report.passed) else FAIL
     row.worst = report.worst_rel_error()
     row.hint = "; ".join(report.hints()) or (report.error or "")
-    if not report.passed and not row.hint:
+    if row.result == FAIL and not row.hint:
         row.hint = "; ".join(sorted({p for r in report.summary() for p in r["problems"]}))
-    row.points = row.max_points * weights.share(task, checks_of(report))
+    row.points = row.max_points * weights.share(task, checks)
     labels = [r["hint"].split(":")[0] if r["hint"] else (r["problems"] or ["wrong"])[0]
               for r in report.summary() if not r["passed"]]
     labels += ["output: " + p for o in report.output for p in o["problems"][:1]]

@@ -105,6 +105,10 @@ class Child:
             self.stop()
             raise Stopped(CRASHED, f"garbled the answer channel {phase} ({exc})") from None
         error = answer.get("error")
+        if "error" in answer and not (isinstance(error, dict) and all(isinstance(k, str) for k in error.values()
+                                                                          if k is not None)):
+            self.stop()
+            raise Stopped(CRASHED, f"garbled the answer channel {phase} (an error that is not a message)")
         if isinstance(error, dict):
             if error.get("cause") == "MemoryError" or error.get("type") == "MemoryError":
                 self.stop()

@@ -90,7 +90,8 @@ def settings_from(args) -> Settings:
         except (OSError, IndexError, ValueError):
             raise ValueError(f"--seed-file {args.seed_file}: expected a file holding an integer seed") from None
     weights = Weights.from_toml(args.weights) if args.weights else Weights()
-    limits = Limits(timeout_s=args.timeout, memory_mb=args.memory_mb)
+    # CPU time is a backstop over the child's whole life (all of a submission's tasks): never below the wall clock's
+    limits = Limits(timeout_s=args.timeout, memory_mb=args.memory_mb, cpu_s=max(Limits.cpu_s, int(4 * args.timeout)))
     return Settings(limits=limits, seed=seed, weights=weights)
 
 
