@@ -49,6 +49,7 @@ class Activation(Op):
 def _sigmoid(x: np.ndarray) -> np.ndarray:
     """1 / (1 + e^-x) where x >= 0 and e^x / (1 + e^x) elsewhere: the same function, written so that no
     exponent is ever positive (no overflow at x = -1000)."""
+    # BEGIN SOLUTION sigmoid
     x = np.asarray(x)
     out = np.empty_like(x)
     pos = x >= 0
@@ -56,6 +57,7 @@ def _sigmoid(x: np.ndarray) -> np.ndarray:
     e = np.exp(x[~pos])
     out[~pos] = e / (1 + e)
     return out
+    # END SOLUTION
 
 
 class Identity(Activation):
@@ -78,28 +80,38 @@ class Sigmoid(Activation):
         return _sigmoid(x)
 
     def local_grad(self, x, y):
+        # BEGIN SOLUTION sigmoid
         return y * (1 - y)
+        # END SOLUTION
 
 
 class Tanh(Activation):
     name = "tanh"
 
     def fn(self, x):
+        # BEGIN SOLUTION tanh
         return np.tanh(x)
+        # END SOLUTION
 
     def local_grad(self, x, y):
+        # BEGIN SOLUTION tanh
         return 1 - y * y
+        # END SOLUTION
 
 
 class ReLU(Activation):
     name = "relu"
 
     def fn(self, x):
+        # BEGIN SOLUTION relu
         return np.maximum(x, 0)
+        # END SOLUTION
 
     def local_grad(self, x, y):
+        # BEGIN SOLUTION relu
         # The derivative at exactly 0 is taken as 0, as torch does.
         return (x > 0).astype(x.dtype)
+        # END SOLUTION
 
 
 class LeakyReLU(Activation):

@@ -21,7 +21,11 @@ from . import activations as textbook
 
 def sigmoid(x: np.ndarray) -> np.ndarray:
     """The logistic function, branch-free, never overflowing."""
+    # BEGIN HIDDEN sigmoid
     return np.exp(np.minimum(x, 0)) / (1 + np.exp(-np.abs(x)))
+    # HANDOUT
+    # return textbook._sigmoid(x)  # in a handout, training runs the student's sigmoid
+    # END HIDDEN
 
 
 class Sigmoid(textbook.Sigmoid):

@@ -58,6 +58,7 @@ def bptt_double_sum(x: np.ndarray, y: np.ndarray, U: np.ndarray, W: np.ndarray, 
         y_hats.append(e / e.sum())
     h, y_hat = np.array(hs), np.array(y_hats)
     loss = float(-np.log(y_hat[np.arange(T), y]).sum())
+    # BEGIN SOLUTION bptt_double_sum
     fprime = _df_from_h(h, nonlinearity)                # f'(s_k), read from h_k
     onehot = np.eye(V.shape[0], dtype=x.dtype)[y]
     h_before = np.vstack([np.zeros(H, x.dtype) if h0 is None else h0, h[:-1]])  # h_{k-1}
@@ -73,4 +74,5 @@ def bptt_double_sum(x: np.ndarray, y: np.ndarray, U: np.ndarray, W: np.ndarray, 
             dW += np.outer(delta[t, k], h_before[k])
             db += delta[t, k]
     dV = (y_hat - onehot).T @ h
+    # END SOLUTION
     return BPTTTable(h, y_hat, loss, delta, dU, dW, db, dV)

@@ -71,6 +71,7 @@ def conv2d_naive_forward(x, W, b, stride: int = 1, padding: Padding = 0) -> np.n
     xp = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
     N, H, Wd = x.shape[0], x.shape[2], x.shape[3]
     Ho, Wo = output_size(H, kh, stride, ph), output_size(Wd, kw, stride, pw)
+    # BEGIN SOLUTION conv2d_naive
     out = np.zeros((N, F, Ho, Wo), dtype=x.dtype)
     for n in range(N):
         for f in range(F):
@@ -79,6 +80,7 @@ def conv2d_naive_forward(x, W, b, stride: int = 1, padding: Padding = 0) -> np.n
                     field = xp[n, :, i * stride:i * stride + kh, j * stride:j * stride + kw]
                     out[n, f, i, j] = np.sum(field * W[f]) + (b[f] if b is not None else 0)
     return out
+    # END SOLUTION
 
 
 def conv2d_naive_backward(dout, x, W, stride: int = 1, padding: Padding = 0):
@@ -87,6 +89,7 @@ def conv2d_naive_backward(dout, x, W, stride: int = 1, padding: Padding = 0):
     F, _, kh, kw = W.shape
     ph, pw = conv_padding(padding, (kh, kw), stride)
     xp = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
+    # BEGIN SOLUTION conv2d_naive
     dxp, dW = np.zeros_like(xp), np.zeros_like(W)
     N, _, Ho, Wo = dout.shape
     for n in range(N):
@@ -98,6 +101,7 @@ def conv2d_naive_backward(dout, x, W, stride: int = 1, padding: Padding = 0):
                     dW[f] += dout[n, f, i, j] * xp[n, :, rows, cols]
     dx = dxp[:, :, ph:ph + x.shape[2], pw:pw + x.shape[3]]
     return dx, dW, dout.sum(axis=(0, 2, 3))
+    # END SOLUTION
 
 
 # -- im2col (training version) --------------------------------------------------------------------------------
@@ -106,12 +110,14 @@ def im2col(x: np.ndarray, kernel: tuple[int, int], stride: int, pad: tuple[int, 
 
     The rows of ``cols.reshape(N*Ho*Wo, kh*kw*C)`` are the fields; columns run over (u, v, c)."""
     N, C, H, Wd = x.shape
+    # BEGIN SOLUTION conv2d
     (kh, kw), (ph, pw) = kernel, pad
     xp = np.zeros((N, H + 2 * ph, Wd + 2 * pw, C), dtype=x.dtype)  # channels last, zero border
     xp[:, ph:ph + H, pw:pw + Wd, :] = x.transpose(0, 2, 3, 1)
     # windows[n, i, j, c, u, v] = xp[n, i + u, j + v, c]: a view, nothing copied yet
     windows = sliding_window_view(xp, (kh, kw), axis=(1, 2))[:, ::stride, ::stride]
     return np.ascontiguousarray(windows.transpose(0, 1, 2, 4, 5, 3))
+    # END SOLUTION
 
 
 def col2im(dcols: np.ndarray, x_shape: tuple[int, ...], stride: int, pad: tuple[int, int]) -> np.ndarray:
@@ -119,6 +125,7 @@ def col2im(dcols: np.ndarray, x_shape: tuple[int, ...], stride: int, pad: tuple[
 
     One vectorised add per kernel offset (u, v): all output pixels' contributions to xpad[:, i*s+u, j*s+v]."""
     N, C, H, Wd = x_shape
+    # BEGIN SOLUTION conv2d
     _, Ho, Wo, kh, kw, _ = dcols.shape
     ph, pw = pad
     dxp = np.zeros((N, H + 2 * ph, Wd + 2 * pw, C), dtype=dcols.dtype)
@@ -126,6 +133,7 @@ def col2im(dcols: np.ndarray, x_shape: tuple[int, ...], stride: int, pad: tuple[
         for v in range(kw):
             dxp[:, u:u + stride * (Ho - 1) + 1:stride, v:v + stride * (Wo - 1) + 1:stride, :] += dcols[:, :, :, u, v, :]
     return dxp[:, ph:ph + H, pw:pw + Wd, :].transpose(0, 3, 1, 2)
+    # END SOLUTION
 
 
 class Conv2dOp(Op):
@@ -151,6 +159,7 @@ class Conv2dOp(Op):
         pad = conv_padding(self.padding, (kh, kw), self.stride)
         if x.shape[2] + 2 * pad[0] < kh or x.shape[3] + 2 * pad[1] < kw:
             raise ValueError(f"conv2d: the {kh}x{kw} kernel is larger than the padded input {x.shape[2:]} (pad {pad})")
+        # BEGIN SOLUTION conv2d
         cols = im2col(x, (kh, kw), self.stride, pad)
         N, Ho, Wo = cols.shape[:3]
         Wm = W.transpose(0, 2, 3, 1).reshape(F, kh * kw * C)  # columns ordered (u, v, c) like cols
@@ -158,10 +167,12 @@ class Conv2dOp(Op):
         if b is not None:
             out += b
         return out.reshape(N, Ho, Wo, F).transpose(0, 3, 1, 2), (cols, W, x.shape)
+        # END SOLUTION
 
     def backward(self, dout, cache):
         cols, W, x_shape = cache
         F, C, kh, kw = W.shape
+        # BEGIN SOLUTION conv2d
         N, Ho, Wo = cols.shape[:3]
         d2 = dout.transpose(0, 2, 3, 1).reshape(N * Ho * Wo, F)  # free when dout is channels-last memory
         cols2 = cols.reshape(N * Ho * Wo, -1)
@@ -171,6 +182,7 @@ class Conv2dOp(Op):
         pad = conv_padding(self.padding, (kh, kw), self.stride)
         dx = col2im(dcols, x_shape, self.stride, pad)
         return dx, dW, d2.sum(axis=0)
+        # END SOLUTION
 
     def extra_repr(self):
         return f"stride={self.stride}, padding={self.padding!r}"

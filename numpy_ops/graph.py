@@ -210,6 +210,7 @@ def backward(output: Node, seed: Any = None) -> dict[Node, np.ndarray]:
     if seed.shape != output.shape:
         raise ValueError(f"seed has shape {seed.shape} but the output has shape {output.shape}")
 
+    # BEGIN HIDDEN jacobian
     grads: dict[Node, np.ndarray] = {output: seed}
     for node in reversed(topological_order(output)):
         g = grads[node]  # complete: every node that uses `node` came later in the order
@@ -217,6 +218,7 @@ def backward(output: Node, seed: Any = None) -> dict[Node, np.ndarray]:
             contribution = edge_gradient(node, k, g)
             grads[parent] = grads[parent] + contribution if parent in grads else contribution
     return grads
+    # END HIDDEN
 
 
 def edge_gradient(node: Node, k: int, grad: np.ndarray) -> np.ndarray:
@@ -249,9 +251,11 @@ def jacobian(outputs: Sequence[Node], inputs: Sequence[Node]) -> np.ndarray:
         for node in nodes:
             if node.value.ndim != 0:
                 raise ValueError(f"jacobian() wants scalar nodes; {kind} {node!r} has shape {node.shape}")
+    # BEGIN HIDDEN jacobian
     J = np.zeros((len(outputs), len(inputs)))
     for i, y in enumerate(outputs):
         grads = backward(y)
         for j, x in enumerate(inputs):
             J[i, j] = grads[x] if x in grads else 0.0
     return J
+    # END HIDDEN

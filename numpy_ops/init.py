@@ -72,16 +72,20 @@ def xavier_normal(rng, shape: Shape, gain: float = 1.0, dtype=np.float64) -> np.
 def _kaiming_std(shape, a, mode, nonlinearity) -> float:
     if mode not in ("fan_in", "fan_out"):
         raise ValueError(f"kaiming mode must be 'fan_in' or 'fan_out', got {mode!r}")
+    # BEGIN SOLUTION kaiming
     fan_in, fan_out = fans(shape)
     fan = fan_in if mode == "fan_in" else fan_out
     return calculate_gain(nonlinearity, a) / math.sqrt(fan)
+    # END SOLUTION
 
 
 def kaiming_uniform(rng, shape: Shape, a: float = 0.0, mode: str = "fan_in", nonlinearity: str = "leaky_relu",
                     dtype=np.float64) -> np.ndarray:
     """U(-bound, bound) with ``bound = gain * sqrt(3 / fan)`` (He et al., 2015); torch's defaults."""
+    # BEGIN SOLUTION kaiming
     bound = math.sqrt(3.0) * _kaiming_std(shape, a, mode, nonlinearity)
     return uniform(rng, shape, -bound, bound, dtype)
+    # END SOLUTION
 
 
 def kaiming_normal(rng, shape: Shape, a: float = 0.0, mode: str = "fan_in", nonlinearity: str = "leaky_relu",

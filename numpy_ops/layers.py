@@ -31,11 +31,14 @@ class LinearOp(Op):
             )
         if x.dtype != W.dtype:
             raise TypeError(f"linear: input dtype {x.dtype} differs from weight dtype {W.dtype}")
+        # BEGIN SOLUTION linear
         out = x @ W.T if b is None else x @ W.T + b
         return out, (x, W)
+        # END SOLUTION
 
     def backward(self, dout, cache):
         x, W = cache
+        # BEGIN SOLUTION linear
         if x.ndim > 2:  # fold the leading axes into one batch axis
             x, dout = x.reshape(-1, x.shape[-1]), dout.reshape(-1, dout.shape[-1])
             return (dout @ W).reshape(cache[0].shape), dout.T @ x, dout.sum(axis=0)
@@ -43,6 +46,7 @@ class LinearOp(Op):
         dW = dout.T @ x
         db = dout.sum(axis=0)
         return dx, dW, db
+        # END SOLUTION
 
 
 linear = LinearOp()

@@ -64,6 +64,7 @@ class SGD(Optimizer):
         if self.weight_decay:
             g = g + self.weight_decay * p
         if self.momentum:
+            # BEGIN SOLUTION sgd_momentum
             buf = state.get("momentum_buffer")
             if buf is None:
                 buf = state["momentum_buffer"] = g.copy()
@@ -71,7 +72,10 @@ class SGD(Optimizer):
                 buf *= self.momentum
                 buf += (1 - self.dampening) * g
             g = g + self.momentum * buf if self.nesterov else buf
+            # END SOLUTION
+        # BEGIN SOLUTION sgd
         p -= self.lr * g
+        # END SOLUTION
 
 
 class Adam(Optimizer):
@@ -92,6 +96,7 @@ class Adam(Optimizer):
         self.beta1, self.beta2, self.eps, self.weight_decay = b1, b2, eps, weight_decay
 
     def _update(self, p, g, state):
+        # BEGIN SOLUTION adam
         if not state:
             state.update(step=0, exp_avg=np.zeros_like(p), exp_avg_sq=np.zeros_like(p))
         state["step"] += 1
@@ -104,6 +109,7 @@ class Adam(Optimizer):
         m_hat = m / (1 - b1**t)               # bias correction: m and v start at 0
         v_hat = v / (1 - b2**t)
         p -= self.lr * m_hat / (np.sqrt(v_hat) + self.eps)
+        # END SOLUTION
 
 
 OPTIMIZERS = {"sgd": SGD, "adam": Adam}

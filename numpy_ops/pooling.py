@@ -91,6 +91,7 @@ class MaxPool2dOp(_Pool2dOp):
 
     def forward(self, x):
         Ho, Wo = self._out_size(x)
+        # BEGIN SOLUTION max_pool2d
         xp = _padded(x, self.padding, -np.inf)
         out, arg = None, None
         for idx, rows, cols in _offsets(self.kernel_size, self.stride, Ho, Wo):
@@ -103,14 +104,17 @@ class MaxPool2dOp(_Pool2dOp):
             np.copyto(out, v, where=larger)
             arg[larger] = idx
         return out, (arg, xp.shape)
+        # END SOLUTION
 
     def backward(self, dout, cache):
         arg, padded_shape = cache
         Ho, Wo = dout.shape[2], dout.shape[3]
+        # BEGIN SOLUTION max_pool2d
         dxp = self._zeros(padded_shape, dout)
         for idx, rows, cols in _offsets(self.kernel_size, self.stride, Ho, Wo):
             dxp[:, :, rows, cols] += np.where(arg == idx, dout, 0)
         return (self._crop(dxp),)
+        # END SOLUTION
 
 
 class AvgPool2dOp(_Pool2dOp):

@@ -40,7 +40,9 @@ def _f(s: np.ndarray, nonlinearity: str) -> np.ndarray:
 
 def _df_from_h(h: np.ndarray, nonlinearity: str) -> np.ndarray:
     """f'(s) written with h = f(s): 1 - h^2 (tanh), 1 where h > 0 (relu; 0 at the kink s = 0)."""
+    # BEGIN SOLUTION rnn_backward
     return 1 - h * h if nonlinearity == "tanh" else (h > 0).astype(h.dtype)
+    # END SOLUTION
 
 
 class RNNOp(Op):
@@ -110,12 +112,14 @@ class RNNOp(Op):
         inp, states = x, []
         for l in range(self.num_layers):
             U, W, b_ih, b_hh = params[4 * l:4 * l + 4]
+            # BEGIN SOLUTION rnn_forward
             xu = inp @ U.T + (b_ih + b_hh)  # every step's input term in one product: (N, T, H)
             hs = np.empty_like(xu)
             h = h0_layers[l]
             for t in range(x.shape[1]):
                 h = _f(xu[:, t] + h @ W.T, self.nonlinearity)
                 hs[:, t] = h
+            # END SOLUTION
             states.append(hs)
             inp = hs
         out = states[-1] if self.output == "all" else states[-1][:, -1]
@@ -145,16 +149,19 @@ class RNNOp(Op):
             inp = x if l == 0 else states[l - 1]
             sweep = self._sweep_window if windowed else self._sweep_full
             ds, dh0[l], dinp = sweep(dup, hs, U, W, h0_layers[l])
+            # BEGIN SOLUTION rnn_backward
             prev = np.concatenate([h0_layers[l][:, None], hs[:, :-1]], axis=1)  # h_{t-1} for every t
             ds2, db = ds.reshape(-1, H), ds.sum(axis=(0, 1))
             grads[4 * l:4 * l + 4] = [ds2.T @ inp.reshape(-1, inp.shape[2]), ds2.T @ prev.reshape(-1, H),
                                       db, db.copy()]
+            # END SOLUTION
             dup = dinp
         dx = dup.sum(axis=2) if windowed else dup
         return (dx, *grads, dh0.reshape(h0.shape))
 
     def _sweep_full(self, dh_out, hs, U, W, h0):
         """One reverse sweep: ds (N, T, H), dh0 (N, H), d input (N, T, D)."""
+        # BEGIN SOLUTION rnn_backward
         dfs = _df_from_h(hs, self.nonlinearity)
         ds = np.empty_like(hs)
         carry = np.zeros_like(h0)  # dL/dh_t arriving from step t+1: ds_{t+1} W
@@ -162,11 +169,13 @@ class RNNOp(Op):
             ds[:, t] = (dh_out[:, t] + carry) * dfs[:, t]
             carry = ds[:, t] @ W
         return ds, carry, ds @ U
+        # END SOLUTION
 
     def _sweep_window(self, dh_out, hs, U, W, h0):
         """The truncated sweep. ``dh_out[:, j, m]`` is the gradient that the loss at origin t = j + m sends
         to h_j (N, T, k, H). ``buf[:, m]`` holds delta_{j+m, j} = dL_{j+m}/ds_j for the k origins whose
         window still contains step j. Returns ds = sum over origins (N, T, H), dh0, and d input per origin."""
+        # BEGIN SOLUTION rnn_backward
         N, T, k, H = dh_out.shape
         dfs = _df_from_h(hs, self.nonlinearity)
         ds = np.empty_like(hs)
@@ -179,4 +188,5 @@ class RNNOp(Op):
             ds[:, j] = buf.sum(axis=1)
             dinp[:, j] = buf @ U
         return ds, buf.sum(axis=1) @ W, dinp
+        # END SOLUTION
 

@@ -4,7 +4,9 @@ What ``NAME`` may be, in the file:
 
 * an object with ``forward(*inputs) -> (out, cache)`` and ``backward(dout, cache) -> grads``, as the
   ops of `numpy_ops` are written (no base class needed); a class is instantiated without arguments;
-* or nothing by that name, but a CS231n-style pair of functions ``NAME_forward`` / ``NAME_backward``.
+* or nothing by that name, but a CS231n-style pair of functions ``NAME_forward`` / ``NAME_backward``
+  (or CS231n's ``X_forward_naive`` / ``X_backward_naive``, named by either);
+* or a CS231n loss function ``NAME(x, y) -> (loss, dx)`` (a name ending in ``_loss``, e.g. ``softmax_loss``).
 
 `load_op` returns a `LoadedOp`, an `Op` that calls the user's code: it can be checked
 (`course.opcheck`), trained in a network (`numpy_ops.spec.UserActivation`) or bridged to
@@ -75,6 +77,11 @@ class LoadedOp(Op):
             raise TypeError(f"{self.source}: backward must return one gradient per input (a tuple), "
                             f"got {_describe(grads)}")
         return grads
+
+    @property
+    def user_forward(self):
+        """The user's own forward callable (its signature names the inputs)."""
+        return self._forward
 
     @property
     def like(self) -> str | None:
@@ -149,15 +156,46 @@ def op_from(obj: Any, name: str, source: str) -> LoadedOp:
     return LoadedOp(obj.forward, obj.backward, op_name if isinstance(op_name, str) else name, n, source, obj)
 
 
+def loss_op(fn, name: str, source: str) -> LoadedOp:
+    """A `LoadedOp` from a CS231n loss ``fn(x, y) -> (loss, dx)``: forward caches dx, backward scales it by dout."""
+    def forward(x, y):
+        result = fn(x, y)
+        if not (isinstance(result, tuple) and len(result) == 2):
+            raise TypeError(f"{source}: a loss function must return (loss, dx), got {_describe(result)}")
+        loss, dx = result
+        return np.asarray(loss, dtype=np.asarray(x).dtype), (np.asarray(dx),)
+
+    def backward(dout, cache):
+        return cache[0] * dout, None
+
+    forward.__signature__ = inspect.signature(fn)
+    return LoadedOp(forward, backward, name, 2, source, fn)
+
+
+def _pair(module, name: str):
+    """The (forward, backward) functions of a CS231n pair named ``name``: ``NAME_forward`` / ``NAME_backward``,
+    or ``X_forward_Y`` itself with its ``X_backward_Y``; None when there is none."""
+    names = [(f"{name}_forward", f"{name}_backward")]
+    if "_forward" in name:
+        names.append((name, name.replace("_forward", "_backward", 1)))
+    for f, b in names:
+        fwd, bwd = getattr(module, f, None), getattr(module, b, None)
+        if callable(fwd) and callable(bwd):
+            return fwd, bwd
+    return None
+
+
 def load_op(text: str) -> LoadedOp:
     """Load ``"FILE.py:NAME"`` (see the module docstring); `LoadError` says why when it cannot."""
     path, name = split_op_path(text)
     module = load_module(path)
+    pair = _pair(module, name)
+    if pair is not None and not hasattr(getattr(module, name, None), "backward"):
+        return LoadedOp(*pair, name, _n_positional(pair[0]), text)
+    if name.endswith("_loss") and inspect.isfunction(getattr(module, name, None)):
+        return loss_op(getattr(module, name), name, text)
     if hasattr(module, name):
         return op_from(getattr(module, name), name, text)
-    fwd, bwd = getattr(module, f"{name}_forward", None), getattr(module, f"{name}_backward", None)
-    if callable(fwd) and callable(bwd):
-        return LoadedOp(fwd, bwd, name, _n_positional(fwd), text)
     found = sorted(n for n in discover(module))
     raise LoadError(f"{path}: defines no {name!r} and no pair {name}_forward / {name}_backward"
                     + (f"; ops found in the file: {', '.join(found)}" if found else ""))
@@ -182,9 +220,11 @@ def discover(module) -> dict[str, LoadedOp]:
                 ops[key] = op_from(obj, key, f"{source}:{key}")
             except LoadError:
                 continue
-        elif key.endswith("_forward") and inspect.isfunction(obj):
-            base = key[: -len("_forward")]
-            bwd = vars(module).get(f"{base}_backward")
+        elif "_forward" in key and inspect.isfunction(obj):
+            base = key.replace("_forward", "", 1)   # affine_forward -> affine, conv_forward_naive -> conv_naive
+            bwd = vars(module).get(key.replace("_forward", "_backward", 1))
             if inspect.isfunction(bwd):
                 ops[base] = LoadedOp(obj, bwd, base, _n_positional(obj), f"{source}:{base}")
+        elif key.endswith("_loss") and inspect.isfunction(obj) and _n_positional(obj) == 2:
+            ops[key] = loss_op(obj, key, f"{source}:{key}")
     return ops

@@ -22,9 +22,11 @@ import numpy as np
 
 
 def sigmoid(z: np.ndarray) -> np.ndarray:
+    # BEGIN HIDDEN sigmoid
     # The textbook form. It overflows (harmlessly, to 0) for z below about -700 in float64; the library's
     # `numpy_ops.activations.Sigmoid` is the same function written so that it never does.
     return 1 / (1 + np.exp(-z))
+    # END HIDDEN
 
 
 def forward_backward(params: dict[str, np.ndarray], x: np.ndarray, y: np.ndarray):
@@ -34,6 +36,7 @@ def forward_backward(params: dict[str, np.ndarray], x: np.ndarray, y: np.ndarray
     b2 (64,), W3 (10, 64), b3 (10,). Returns ``(loss, grads)`` with ``grads[k]`` shaped as ``params[k]``.
     """
     W1, b1, W2, b2, W3, b3 = (params[k] for k in ("W1", "b1", "W2", "b2", "W3", "b3"))
+    # BEGIN HIDDEN linear sigmoid softmax_cross_entropy
     n = x.shape[0]
     # forward
     z1 = x @ W1.T + b1
@@ -56,6 +59,7 @@ def forward_backward(params: dict[str, np.ndarray], x: np.ndarray, y: np.ndarray
     dz1 = dh1 * h1 * (1 - h1)
     grads.update(W1=dz1.T @ x, b1=dz1.sum(axis=0))
     return loss, grads
+    # END HIDDEN
 
 
 def init_params(rng: np.random.Generator, sizes=(128, 64, 64, 10)) -> dict[str, np.ndarray]:

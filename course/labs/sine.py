@@ -78,6 +78,7 @@ class AsReportedAdam(Adam):
         self.batch_size = batch_size
 
     def _update(self, p, g, state):
+        # BEGIN HIDDEN adam
         if not state:
             state.update(step=0, exp_avg=np.zeros_like(p), exp_avg_sq=np.zeros_like(p))
         state["step"] += 1
@@ -88,6 +89,7 @@ class AsReportedAdam(Adam):
         v *= self.beta2
         v += (1 - self.beta2) * g * g
         p -= self.lr * (m / (1 - self.beta1)) / (np.sqrt(v / (1 - self.beta2)) + self.eps)
+        # END HIDDEN
 
 
 EXTRA_OPTIMIZERS.update(sgd_as_reported=AsReportedSGD, adam_as_reported=AsReportedAdam)

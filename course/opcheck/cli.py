@@ -14,7 +14,7 @@ from pathlib import Path
 
 from numpy_ops.user_op import LoadError, is_op_path, load_op, split_op_path
 
-from . import teacher
+from . import layouts, teacher
 from .checks import check
 from .references import REFERENCES
 from .report import format_report
@@ -47,6 +47,9 @@ def _parser() -> argparse.ArgumentParser:
                                   "or a directory of students' files (teacher mode)")
     p.add_argument("--like", help=f"the numpy_ops op it should equal: {', '.join(sorted(REFERENCES))}")
     p.add_argument("--shapes", help="without --like: the input shapes to try, e.g. 4x3,2x3,2")
+    p.add_argument("--layout", choices=sorted(layouts.LINEAR_LAYOUTS),
+                   help="with --like linear: the weight layout of your op (default: detected from its output): "
+                   + "; ".join(f"{k}: {v.says}" for k, v in layouts.LINEAR_LAYOUTS.items()))
     p.add_argument("--json", action="store_true", help="print the findings as JSON instead of text")
     p.add_argument("--seed", type=int, default=0, help="seed of the random inputs (default 0)")
     p.add_argument("--name", help="teacher mode: check only this NAME in every file (default: every op found)")
@@ -81,16 +84,20 @@ def main(argv: list[str] | None = None) -> int:
                             "not FILE.py:NAME either")
         shapes = parse_shapes(args.shapes) if args.shapes else None
         op = load_op(args.target)
-        like = args.like
+        like, layout = args.like, None
         if like is None and shapes is None:  # as the teacher's mode does: the op's `like`, else its name
             like = op.like or guess_reference(split_op_path(args.target)[1])
         if like is None and shapes is None:
             raise ValueError(f"{args.target}: its name does not say which numpy_ops op it should equal; give "
                              "--like NAME (a numpy_ops op) or --shapes (e.g. 4x3,2x3)")
+        if like is not None:
+            op = layouts.with_params(op, like)
+            like, layout = layouts.resolve(op, like, args.layout, args.seed)
     except (LoadError, ValueError) as exc:
         print(f"check_op: {exc}", file=sys.stderr)
         return 2
     report = check(op, like=like, shapes=shapes, seed=args.seed)
+    report.layout = layout.says if layout is not None else None
     if args.json:
         print(json.dumps(_clean(dict(source=args.target, **report.to_dict())), indent=2))
     else:

@@ -14,6 +14,8 @@ def format_report(report: OpReport, source: str = "") -> str:
     title = f"{source or report.op}" + (f" checked against numpy_ops' {report.like}" if report.like
                                         else " checked by central differences")
     lines = [title, "-" * len(title)]
+    if report.layout:
+        lines.append(f"layout assumed: {report.layout}")
     if report.error:
         return "\n".join([*lines, f"FAIL: {report.error}"])
     for o in report.output:

@@ -31,7 +31,8 @@ def guess_reference(name: str) -> str | None:
     """The reference a name points at: ``"sigmoid"``, ``"ReLU"``, ``"my_tanh"``, ``"affine"`` (CS231n's linear)."""
     key = name.lower().removesuffix("op").strip("_")
     aliases = {"affine": "linear", "fc": "linear", "softmax_loss": "softmax_cross_entropy",
-               "cross_entropy": "softmax_cross_entropy", "mse_loss": "mse"}
+               "cross_entropy": "softmax_cross_entropy", "mse_loss": "mse",
+               "conv": "conv2d", "conv_naive": "conv2d", "max_pool": "max_pool2d", "max_pool_naive": "max_pool2d"}
     key = aliases.get(key, key)
     if key in REFERENCES:
         return key

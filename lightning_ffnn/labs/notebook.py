@@ -1,0 +1,42 @@
+"""The training cell of a course-kit notebook: one Lightning run with the student's ops, and its curves.
+
+The run is the one ``scripts/train.py fit`` makes: the ``numpy`` backend (the handout's own `numpy_ops`, the
+student's code), the gradient-parity check against torch's autograd every few steps, seed 0, logs in ``runs/``.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+
+def fit_args(config: str, epochs: int, init: str, parity_every: int = 5, save_dir: str = "runs") -> list[str]:
+    """The command line of the notebook's run (`lightning_ffnn.cli.run` takes it)."""
+    return ["fit", "--config", config, "--model.backend", "numpy", "--model.init", init,
+            "--trainer.max_epochs", str(epochs), "--seed_everything", "0", "--parity.every_n_steps", str(parity_every),
+            "--trainer.enable_progress_bar", "false", "--trainer.logger.init_args.save_dir", save_dir]
+
+
+def train_and_plot(config: str, epochs: int, init: str, parity_every: int = 5, results: str | None = None,
+                   log_scale: bool = False) -> dict:
+    """Train ``config`` for ``epochs`` with ``init`` weights; show every logged loss (and accuracy) per epoch.
+
+    Returns the run's record (`lightning_ffnn.cli.run`); ``results`` names a JSON file for its final metrics."""
+    import matplotlib.pyplot as plt
+
+    from lightning_ffnn.cli import run
+
+    record = run(fit_args(config, epochs, init, parity_every))
+    if results:
+        Path(results).write_text(json.dumps(record["final"]))
+    print(record["final"])
+    rows = record["epochs"]
+    kinds = [k for k in ("loss", "accuracy") if any(key.endswith("/" + k) for key in rows[0])]
+    fig, axes = plt.subplots(1, len(kinds), figsize=(5 * len(kinds), 3.5), squeeze=False)
+    for kind, ax in zip(kinds, axes[0]):
+        for key in (k for k in rows[0] if k.endswith("/" + kind)):
+            ax.plot([row["epoch"] for row in rows], [row[key] for row in rows], label=key)
+        ax.set(xlabel="epoch", ylabel=kind, yscale="log" if log_scale and kind == "loss" else "linear")
+        ax.legend()
+    plt.show()
+    return record
