@@ -6,7 +6,7 @@ from __future__ import annotations
 import signal
 import time
 
-from helpers_training import CONFIGS, QUIET, fit_args, run_dir, run_main, skip_figures, start_train
+from helpers_training import CONFIGS, MAIN_JOB_SCRIPT, QUIET, fit_args, run_dir, run_main, skip_figures, start_train
 
 XOR = ["--trainer.max_epochs", "120", "--trainer.logger.init_args.name", "xor"]  # evaluated at 49, 99 and 119
 
@@ -66,7 +66,7 @@ def test_a_misspelt_flag_is_said_first_with_the_close_one(capsys):
 
 
 def test_help_shows_the_main_jobs_options_and_the_subcommands(capsys):
-    code, out, _ = run_main(["--help"], capsys)
+    code, out, _ = run_main(["--help"], capsys, MAIN_JOB_SCRIPT)
     assert code == 0
     assert "--data_dir" in out and "--sizes" in out and "--settings" in out
     assert "python scripts/train.py fit --help" in out
