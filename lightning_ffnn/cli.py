@@ -106,10 +106,10 @@ class EpochProgressBar(TQDMProgressBar):
             bar.set_description(f"Epoch {trainer.current_epoch}", refresh=True)
 
 
-#: Options of the main job (scripts/train.py without a subcommand) that a subcommand does not take.
-_ELSEWHERE = {"--data_dir": "an option of the main job (scripts/train.py without a subcommand); "
+#: Options of the main job (scripts/main_job.py) that a training run does not take.
+_ELSEWHERE = {"--data_dir": "an option of the main job (scripts/main_job.py); "
                             "a configuration takes --data.init_args.data_dir DIR (or $LIGHTNING_FFNN_OCR_DIR)",
-              "--sizes": "an option of the main job (scripts/train.py without a subcommand)",
+              "--sizes": "an option of the main job (scripts/main_job.py)",
               "--backends": "an option of the main job; a configuration takes --model.backend numpy or torch"}
 
 
