@@ -98,3 +98,23 @@ def predictions_figure(images: np.ndarray, true: np.ndarray, pred: np.ndarray, c
                      color="black" if ok else "tab:red")
     fig.suptitle(_title(title, synthetic, None), fontsize=11)
     return fig
+
+
+def image_grid(images: np.ndarray, *, columns: int = 10, gap: int = 2, min_height: int = 64) -> np.ndarray:
+    """``images`` (N, H, W), ink 1 on paper 0, as one (H', W') picture for TensorBoard: dark ink on white paper,
+    each image scaled up by a whole factor (to at least ``min_height`` pixels: a 16x8 letter is otherwise a
+    speck), ``gap`` paper-coloured pixels between images, and the last row's empty cells left as paper.
+    (TensorBoard's own tiling of a batch puts no gap between images and fills empty cells with black.)"""
+    images = np.clip(np.asarray(images, dtype=np.float32), 0.0, 1.0)
+    n, h, w = images.shape
+    scale = max(1, -(-min_height // h))
+    gap *= scale
+    cols = max(1, min(columns, n))
+    rows = -(-n // cols)
+    big_h, big_w = h * scale, w * scale
+    grid = np.ones((rows * big_h + (rows + 1) * gap, cols * big_w + (cols + 1) * gap), dtype=np.float32)
+    for k, image in enumerate(images):
+        r, c = divmod(k, cols)
+        top, left = gap + r * (big_h + gap), gap + c * (big_w + gap)
+        grid[top:top + big_h, left:left + big_w] = 1.0 - np.kron(image, np.ones((scale, scale), np.float32))
+    return grid

@@ -37,6 +37,7 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
             f.write(data)
             f.flush()
             os.fsync(f.fileno())
+        os.chmod(tmp, _file_mode())  # mkstemp's 0600, else: the mode any other file of the run gets
         os.replace(tmp, path)
     except BaseException as exc:
         Path(tmp).unlink(missing_ok=True)
@@ -53,6 +54,13 @@ def _raise_if_full(exc: OSError, path: Path, size: int) -> None:
     raise DiskFullError(exc.errno, f"cannot write {path} ({size / 2 ** 20:.1f} MiB): the disk is full "
                         f"({os.strerror(exc.errno)}); {kept}. Free space (old runs: scripts/prune_runs.py) and "
                         "resume with --ckpt_path last") from None
+
+
+def _file_mode() -> int:
+    """0666 less the process's umask: the mode ``open(path, "w")`` gives a new file."""
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
 
 
 def atomic_write_text(path: str | os.PathLike, text: str) -> None:

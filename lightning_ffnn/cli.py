@@ -27,7 +27,9 @@ command line that reruns it; `run_results` reads the record the run wrote (``res
 
 from __future__ import annotations
 
+import difflib
 import json
+import re
 import shlex
 import sys
 import warnings
@@ -35,7 +37,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import lightning as L
 import torch
@@ -44,6 +46,7 @@ from lightning.pytorch.callbacks import LearningRateMonitor, TQDMProgressBar
 from lightning.pytorch.cli import LightningArgumentParser, LightningCLI
 
 from course.datasets.errors import DataError
+from .interrupt import InterruptNotice, RunInterrupted
 from course.threads import limit_blas_threads
 
 from .atomic import AtomicCheckpointIO
@@ -82,10 +85,14 @@ class Trainer(L.Trainer):
 
 
 class EpochProgressBar(TQDMProgressBar):
-    """Lightning's tqdm bar without the per-epoch validation bars (each evaluation set is one batch)."""
+    """Lightning's tqdm bar without the per-epoch validation bars (each evaluation set is one batch); while the
+    epoch's evaluation runs (whole sets: long on MNIST), the epoch's bar says so instead of sitting still."""
 
     def on_validation_start(self, trainer, pl_module) -> None:
-        pass
+        bar = self._train_progress_bar
+        if not trainer.sanity_checking and bar is not None and not bar.disable:
+            names = ", ".join(getattr(trainer.datamodule, "eval_set_names", None) or []) or "the evaluation sets"
+            bar.set_description(f"Epoch {trainer.current_epoch}: evaluating on {names}", refresh=True)
 
     def on_validation_batch_start(self, *args, **kwargs) -> None:
         pass
@@ -94,11 +101,43 @@ class EpochProgressBar(TQDMProgressBar):
         pass
 
     def on_validation_end(self, trainer, pl_module) -> None:
-        pass
+        bar = self._train_progress_bar
+        if not trainer.sanity_checking and bar is not None and not bar.disable:
+            bar.set_description(f"Epoch {trainer.current_epoch}", refresh=True)
+
+
+#: Options of the main job (scripts/main_job.py) that a training run does not take.
+_ELSEWHERE = {"--data_dir": "an option of the main job (scripts/main_job.py); "
+                            "a configuration takes --data.init_args.data_dir DIR (or $LIGHTNING_FFNN_OCR_DIR)",
+              "--sizes": "an option of the main job (scripts/main_job.py)",
+              "--backends": "an option of the main job; a configuration takes --model.backend numpy or torch"}
+
+
+class FFNNArgumentParser(LightningArgumentParser):
+    """LightningCLI's parser, whose errors come first and alone: ``error: unrecognized arguments: --trainer.max_epohcs
+    3``, the closest option when one is close (``did you mean --trainer.max_epochs?``) and where the full list is
+    (``--help``), instead of the whole usage (about 100 lines) above the one line that matters."""
+
+    def error(self, message: str, ex: Exception | None = None) -> NoReturn:
+        if not self.exit_on_error:  # a program asked for the exception
+            super().error(message, ex)
+        parser = getattr(ex, "subcommand_parser", None) or self
+        options = [o for action in parser._actions for o in action.option_strings if o.startswith("--")]
+        lines = [f"error: {message}"]
+        for flag in dict.fromkeys(re.findall(r"--[\w.]+", message)):
+            if flag in _ELSEWHERE:
+                lines.append(f"  {flag}: {_ELSEWHERE[flag]}")
+            elif flag not in options:
+                close = difflib.get_close_matches(flag, options, n=1, cutoff=0.8)
+                if close:
+                    lines.append(f"  {flag}: did you mean {close[0]}?")
+        lines.append(f"Every option: {parser.prog.replace(' [options]', '')} --help")
+        sys.stderr.write("\n".join(lines) + "\n")
+        self.exit(2)
 
 
 class FFNNCLI(LightningCLI):
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, interrupt_notice: InterruptNotice | None = None, **kwargs):
         kwargs.setdefault("trainer_defaults", {})
         defaults = {
             "max_epochs": 20,
@@ -114,6 +153,8 @@ class FFNNCLI(LightningCLI):
         kwargs.setdefault("seed_everything_default", 0)
         kwargs.setdefault("save_config_kwargs", {"overwrite": True})
         kwargs.setdefault("trainer_class", Trainer)
+        kwargs.setdefault("parser_class", FFNNArgumentParser)
+        self.interrupt_notice = interrupt_notice or InterruptNotice()  # where a Ctrl-C stopped the run
         super().__init__(SpecNetModule, ArrayDataModule, *args, subclass_mode_data=True, **kwargs)
 
     def add_arguments_to_parser(self, parser: LightningArgumentParser) -> None:
@@ -201,10 +242,12 @@ class FFNNCLI(LightningCLI):
         given = trainer.get("callbacks")
         callbacks = [] if given is None else list(given) if isinstance(given, list) else [given]
         callbacks.append(EvaluateLastEpoch())
-        if trainer.get("enable_progress_bar") is not False and not any(isinstance(c, TQDMProgressBar)
-                                                                        for c in callbacks):
-            callbacks.append(EpochProgressBar(refresh_rate=50))
-        kwargs.setdefault("callbacks", callbacks)
+        if not any(isinstance(c, TQDMProgressBar) for c in callbacks) and trainer.get("enable_progress_bar") is not False:
+            if sys.stdout.isatty():
+                callbacks.append(EpochProgressBar(refresh_rate=50))
+            else:  # a file or a pipe would get every redraw as a run of carriage-return frames
+                kwargs.setdefault("enable_progress_bar", False)
+        kwargs.setdefault("callbacks", [*callbacks, self.interrupt_notice])
         if not trainer.get("plugins"):
             kwargs.setdefault("plugins", [AtomicCheckpointIO()])
         return super().instantiate_trainer(**kwargs)
@@ -220,9 +263,16 @@ def cli_main(args: list[str] | Setting) -> L.Trainer:
         args = args.args()
     # LightningCLI warns when it gets `args` while the process has a command line too; here `args` is the
     # command line that counts. sys.argv itself must stay as it is: DDP starts the other ranks by re-running it.
+    notice = InterruptNotice()
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=r"LightningCLI's args parameter is intended")
-        return FFNNCLI(args=args).trainer
+        notice = InterruptNotice()
+        try:
+            return FFNNCLI(args=args, interrupt_notice=notice).trainer
+        except SystemExit:  # Lightning's exit after a Ctrl-C: say where the run stopped
+            if notice.message is not None:
+                raise RunInterrupted(notice.message) from None
+            raise
 
 
 def run_results(trainer: L.Trainer) -> dict[str, Any]:
@@ -259,17 +309,23 @@ class Setting:
         return shlex.join(["python", "scripts/train.py", "fit", "--config", self.config, *self._flags()])
 
 
-def exit_status(job: Callable[[], object]) -> int:
+def exit_status(job: Callable[[], object], resume: str | None = None) -> int:
     """Run ``job`` as an entry point does and say how it went: 0 when it returns; a settings error (`SettingsError`,
     Lightning's `MisconfigurationException`, a file named by a flag that does not exist) prints ``error: invalid
     setting: ...`` and gives 2; missing or unfitting data, a diverged run, a failed gradient parity check or a full
-    disk while saving print ``error: ...`` and give 1. Anything else is a bug: it propagates, with its traceback."""
+    disk while saving print ``error: ...`` and give 1; a Ctrl-C says where the run stopped and how to resume it
+    (``resume``: the command) and gives 130. Anything else is a bug: it propagates, with its traceback."""
     from .atomic import DiskFullError
     from .models import DivergenceError
     from .parity import GradientParityError
 
     try:
         job()
+    except RunInterrupted as exc:
+        print(f"\nstopped: {exc}.", file=sys.stderr)
+        if resume is not None:
+            print(f"Resume it with: {resume}", file=sys.stderr)
+        return exc.exit_status
     except (DataError, DivergenceError, GradientParityError, DiskFullError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
@@ -280,6 +336,22 @@ def exit_status(job: Callable[[], object]) -> int:
         print(f"error: file not found: {exc.filename or exc}", file=sys.stderr)
         return 2
     return 0
+
+
+def resume_command(argv: list[str]) -> str | None:
+    """The ``scripts/train.py`` command that resumes the ``fit`` run of ``argv``: the same command with
+    ``--ckpt_path last`` (the newest run of the config) in place of any ``--ckpt_path``; None for other commands."""
+    if not argv or argv[0] != "fit":
+        return None
+    kept, skip = [], False
+    for arg in argv:
+        if skip:
+            skip = False
+        elif arg == "--ckpt_path":
+            skip = True
+        elif not arg.startswith("--ckpt_path="):
+            kept.append(arg)
+    return shlex.join(["python", "scripts/train.py", *kept, "--ckpt_path", "last"])
 
 
 def configure_runtime() -> None:
@@ -304,5 +376,6 @@ def quiet_known_warnings() -> None:
         r"It is recommended to use `self.log\(.*sync_dist=True",  # under DDP every rank evaluates whole sets
         r".*TPU available but not used.*",
         r".*`isinstance\(treespec, LeafSpec\)` is deprecated.*",
+        r"Checkpoint directory .* exists and is not empty",  # a resumed run writes into its own directory
     ):
         warnings.filterwarnings("ignore", message=text)

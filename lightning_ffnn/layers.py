@@ -12,6 +12,7 @@ NumPy-backed                      native twin
 `NumpyMSELoss`                    ``nn.MSELoss``
 `NumpyBCEWithLogitsLoss`          ``nn.BCEWithLogitsLoss``
 `NumpyUserActivation`             `torch_activation` of the activation it stands in for
+`NumpyUserLinear`                 ``nn.Linear`` (a user's linear op, `NumpyLinear`'s parameters)
 `layers_cnn.NumpyConv2d`          ``nn.Conv2d`` (it *is* one, as NumpyLinear)
 `layers_cnn.NumpyMaxPool2d`       ``nn.MaxPool2d``
 `layers_cnn.NumpyAvgPool2d`       ``nn.AvgPool2d``
@@ -59,6 +60,23 @@ class NumpyLinear(nn.Linear):
 
     def native(self) -> nn.Linear:
         return nn.Linear(self.in_features, self.out_features, dtype=self.weight.dtype, device=self.weight.device)
+
+
+class NumpyUserLinear(NumpyLinear):
+    """`NumpyLinear` whose forward and backward are a user's op from a file (`numpy_ops.spec.UserLinear`): the
+    same parameters and native twin (``nn.Linear``), so the gradient-parity check compares the user's backward
+    with autograd's."""
+
+    def __init__(self, in_features: int, out_features: int, path: str, dtype=None):
+        super().__init__(in_features, out_features, dtype=dtype)
+        self.path, self.like = path, "linear"
+        self.op = load_op(path)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return apply_op(self.op, x, self.weight, self.bias)
+
+    def extra_repr(self) -> str:
+        return f"{super().extra_repr()}, op={self.path!r}"
 
 
 class NumpyActivation(nn.Module):

@@ -294,7 +294,9 @@ class SpecNetModule(L.LightningModule):
             if name == ("val" if "val" in names else "train") and key == "loss":
                 # The checkpoint callback keeps the best model by this key: the held-out "val" split when
                 # the datamodule has one, else the training loss (the test set never selects a model).
-                self.log("selection_loss", value, on_epoch=True, add_dataloader_idx=False)
+                # Not to the logger: it is one of the curves already, and logging it would add it and an
+                # "epoch" chart to the top of TensorBoard's Scalars tab, above the curves.
+                self.log("selection_loss", value, on_epoch=True, add_dataloader_idx=False, logger=False)
 
     def on_validation_epoch_end(self) -> None:
         if self.logger is not None and not self.trainer.sanity_checking:

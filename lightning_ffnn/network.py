@@ -18,7 +18,8 @@ from torch import nn
 
 from numpy_ops import spec as S
 
-from .layers import NumpyActivation, NumpyFlatten, NumpyLinear, NumpyUserActivation, native_module, torch_activation
+from .layers import (NumpyActivation, NumpyFlatten, NumpyLinear, NumpyUserActivation, NumpyUserLinear, native_module,
+                     torch_activation)
 from .layers_cnn import NumpyAvgPool2d, NumpyConv2d, NumpyDropout, NumpyMaxPool2d
 from .layers_gated import NumpyGRU, NumpyLSTM, TorchGRU, TorchLSTM
 from .layers_rnn import NumpyRNN, TorchRNN
@@ -102,6 +103,9 @@ MODULES: dict[type[S.LayerSpec], LayerModules] = {
     S.Activation: LayerModules(lambda s, shape, dtype: NumpyActivation(s.name, **s.kwargs), _activation),
     S.UserActivation: LayerModules(lambda s, shape, dtype: NumpyUserActivation(s.path, s.name, **s.kwargs),
                                    _activation),
+    S.UserLinear: LayerModules(
+        lambda s, shape, dtype: NumpyUserLinear(shape[-1], s.out_features, s.path, dtype=dtype),
+        lambda s, shape, dtype: nn.Linear(shape[-1], s.out_features, dtype=dtype)),
     S.Flatten: LayerModules(lambda s, shape, dtype: NumpyFlatten(), lambda s, shape, dtype: nn.Flatten()),
     S.RNN: LayerModules(_rnn(NumpyRNN), _rnn(TorchRNN)),
     S.Conv2d: LayerModules(

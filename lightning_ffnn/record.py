@@ -39,6 +39,7 @@ class RunRecorder(Callback):
         self.elapsed = 0.0
         self._t0: float | None = None
         self.results: dict[str, Any] | None = None
+        self._trained_now = False  # whether this fit trained an epoch (a finished run resumed trains none)
 
     # -- state survives checkpoints, so a resumed run keeps its earlier epochs -----------------------
     def state_dict(self) -> dict[str, Any]:
@@ -63,6 +64,10 @@ class RunRecorder(Callback):
             if images is not None:
                 self._add_images(trainer, "data/train_samples", images)
         self._t0 = time.perf_counter()  # wall time counts training, not the figures above
+        self._trained_now = False
+
+    def on_train_epoch_start(self, trainer, pl_module) -> None:
+        self._trained_now = True
 
     def on_validation_epoch_end(self, trainer, pl_module) -> None:
         if trainer.sanity_checking:
@@ -108,11 +113,14 @@ class RunRecorder(Callback):
         if self.write_files:
             atomic_write_text(run_dir / "results.json", json.dumps(self.results, indent=2, allow_nan=True))
         if trainer.logger is not None:
-            # The HParams table's metrics under their own tags: Lightning logs them as scalars at step 0, which
-            # under the metrics' own names put a spurious final-value point at the start of every curve.
-            trainer.logger.log_hyperparams(_flat_hparams(pl_module.hparams, dm),
-                                           metrics={f"hp/{k}": v for k, v in final.items()})
+            hparams = _flat_hparams(pl_module.hparams, dm)
+            trainer.logger.log_hyperparams(hparams)  # hparams.yaml
+            _add_hparams_table(trainer, hparams, final)
         if self.print_summary:
+            if not self._trained_now and trainer.ckpt_path:
+                print(f"Nothing left to train: {trainer.ckpt_path} already holds epoch {self.history[-1]['epoch'] + 1} "
+                      f"of max_epochs {trainer.max_epochs}; give a larger --trainer.max_epochs to train on. "
+                      "The run's record, unchanged:")
             print(markdown_summary(self.results))
 
     # -- helpers -------------------------------------------------------------------------------
@@ -148,7 +156,25 @@ class RunRecorder(Callback):
     def _add_images(trainer, tag: str, images: torch.Tensor) -> None:
         writer = _tb_writer(trainer)
         if writer is not None:
-            writer.add_images(tag, 1.0 - images.float(), global_step=trainer.global_step, dataformats="NCHW")
+            grid = plots.image_grid(images.float().reshape(len(images), *images.shape[-2:]).numpy())
+            writer.add_image(tag, grid[None], global_step=trainer.global_step, dataformats="CHW")
+
+
+def _add_hparams_table(trainer, hparams: dict[str, Any], final: dict[str, float]) -> None:
+    """TensorBoard's HParams table: the settings, and as metrics the curves' own tags (``test/accuracy``), whose
+    last points are the final values. Lightning's ``log_hyperparams(params, metrics)`` would also log each metric
+    as a one-point chart (under the curves' names a spurious point at step 0, under other names a group of
+    one-dot charts at the top of the Scalars tab), so the HParams summaries are written here without them."""
+    from torch.utils.tensorboard import SummaryWriter
+    from torch.utils.tensorboard.summary import hparams as hparams_summaries
+
+    writer = _tb_writer(trainer)
+    if not isinstance(writer, SummaryWriter):  # no logger, or fast_dev_run's stand-in that records nothing
+        return
+    plain = {k: v if isinstance(v, (bool, int, float, str)) else str(v) for k, v in hparams.items()}
+    for summary in hparams_summaries(plain, dict(final)):
+        # as Lightning writes them: SummaryWriter.add_hparams would put them in a new run, away from the curves
+        writer._get_file_writer().add_summary(summary)
 
 
 def _tb_writer(trainer):
@@ -183,7 +209,8 @@ def markdown_summary(results: dict[str, Any]) -> str:
     metrics = list(dict.fromkeys(k.split("/")[1] for k in final))
     lines = [f"Run: {results['run_dir']}",
              f"Data: {results['data_source']}" + ("  **(SYNTHETIC)**" if results["is_synthetic"] else ""),
-             f"Epochs: {len(results['epochs'])}; wall time {results['wall_time_s']:.1f} s", ""]
+             f"Epochs: {results['epochs'][-1]['epoch'] + 1} trained ({len(results['epochs'])} evaluated); "
+             f"wall time {results['wall_time_s']:.1f} s", ""]
     rows = [[s, *(_fmt(final.get(f"{s}/{m}")) for m in metrics)] for s in sets]
     return "\n".join([*lines, markdown_table(["set", *metrics], rows)])
 

@@ -1,7 +1,7 @@
 """A user's op in training: when the gradient-parity check fails, say which user op is wrong and how.
 
-`explain_user_ops(net)` checks every user-file activation of a network (`lightning_ffnn.layers.
-NumpyUserActivation`) against the reference it stands in for, exactly as ``scripts/check_op.py`` would, and
+`explain_user_ops(net)` checks every user-file op of a network (`lightning_ffnn.layers.NumpyUserActivation`,
+`NumpyUserLinear`) against the reference it stands in for, exactly as ``scripts/check_op.py`` would, and
 returns the hints as text ("" when they all pass). `GradientParityCheck` appends that text to its error,
 so a run stops with the same hint the checker gives.
 """
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from torch import nn
 
-from .layers import NumpyUserActivation
+from .layers import NumpyUserActivation, NumpyUserLinear
 from course.opcheck.checks import check
 
 
@@ -18,7 +18,7 @@ def explain_user_ops(net: nn.Module) -> str:
     """One line per failing user op of ``net``: its layer, file, reference, and the checker's hints."""
     lines = []
     for name, module in net.named_modules():
-        if not isinstance(module, NumpyUserActivation):
+        if not isinstance(module, (NumpyUserActivation, NumpyUserLinear)):
             continue
         report = check(module.op, like=module.like)
         if report.passed:

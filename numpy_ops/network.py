@@ -228,6 +228,7 @@ NUMPY_LAYERS: dict[type[S.LayerSpec], Callable[..., Layer]] = {
     S.Linear: lambda s, params, rng: Layer(linear, params),
     S.Activation: lambda s, params, rng: Layer(get_fast_activation(s.name, **s.kwargs)),
     S.UserActivation: lambda s, params, rng: Layer(load_op(s.path)),
+    S.UserLinear: lambda s, params, rng: Layer(load_op(s.path), params),
     S.Flatten: lambda s, params, rng: Layer(flatten),
     S.RNN: lambda s, params, rng: Layer(RNNOp(s.nonlinearity, s.num_layers, s.output, s.truncation), params),
     S.Conv2d: lambda s, params, rng: Layer(Conv2dOp(s.stride, s.padding), params),

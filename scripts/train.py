@@ -13,7 +13,8 @@ both backends) is ``python scripts/main_job.py``.
 
 Errors (`lightning_ffnn.cli.exit_status`): a setting that cannot work (a bad flag value, a bad config) prints
 ``error: invalid setting: ...`` and exits with 2; missing data, a diverged run or a failed gradient parity check print
-``error: ...`` and exit with 1; anything else is a bug and shows its traceback.
+``error: ...`` and exit with 1; Ctrl-C says where the run stopped and how to resume it, and exits with 130; anything
+else is a bug and shows its traceback.
 """
 
 from __future__ import annotations
@@ -22,9 +23,9 @@ import sys
 
 
 def main(argv: list[str]) -> int:
-    from lightning_ffnn.cli import cli_main, exit_status
+    from lightning_ffnn.cli import cli_main, exit_status, resume_command
 
-    return exit_status(lambda: cli_main(argv))
+    return exit_status(lambda: cli_main(argv), resume_command(argv))
 
 
 if __name__ == "__main__":

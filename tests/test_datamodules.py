@@ -96,7 +96,8 @@ def test_ocr_class_names_and_real_files_when_present(tmp_path, no_ocr_env):
     dm = OCRDataModule(data_dir=str(tmp_path))
     assert dm.class_names == list("aegilnortu")
     if not (REAL_OCR / "smallTrain.csv").is_file():
-        pytest.skip(f"the handout's OCR files are not in {REAL_OCR} (only on the dev/CI machine)")
+        pytest.skip(f"the handout's OCR files are not in {REAL_OCR}: to run this test, point "
+                    "LIGHTNING_FFNN_OCR_DIR at your copy of the handout's {small,medium,large}{Train,Validation}.csv")
     real = OCRDataModule(size="small", data_dir=str(REAL_OCR))
     real.setup()
     assert not real.is_synthetic and str(REAL_OCR) in real.data_source

@@ -16,7 +16,9 @@ from course.datasets import ocr
 
 REAL_DIR = Path(os.environ.get(ocr.ENV_VAR) or Path(__file__).resolve().parents[2] / "shared" / "data" / "ocr")
 needs_real = pytest.mark.skipif(not (REAL_DIR / "smallTrain.csv").is_file(),
-                                reason=f"the handout's OCR files are not in {REAL_DIR} (only on the dev/CI machine)")
+                                reason=f"the handout's OCR files are not in {REAL_DIR}: to run this test, point "
+                                       "LIGHTNING_FFNN_OCR_DIR at your copy of the handout's "
+                                       "{small,medium,large}{Train,Validation}.csv")
 
 
 def rows(n: int = 3, seed: int = 0) -> np.ndarray:

@@ -42,3 +42,27 @@ def test_datasets_package_never_imports_torch_or_lightning():
             "bad = [m for m in ('torch', 'lightning') if m in sys.modules]; assert not bad, bad")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
+
+
+def test_a_long_data_source_stays_inside_the_figure_and_names_no_machine_path():
+    X = np.random.default_rng(0).integers(0, 2, (20, 128))
+    source = "real handout files from /srv/teaching/2026/neural-networks/course-material/handout/data/ocr"
+    fig = ocr_samples_figure(X, np.arange(20) % 10, source=source, title="OCR letters (small): 10 random samples")
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    renderer = FigureCanvasAgg(fig).get_renderer()
+    fig.draw(renderer)
+    width = fig.bbox.width
+    titles = [t for t in [fig._suptitle, *(ax.title for ax in fig.axes)] if t is not None and t.get_text()]
+    assert any(".../data/ocr" in t.get_text() for t in titles) and not any("/srv/" in t.get_text() for t in titles)
+    for t in titles:
+        box = t.get_window_extent(renderer)
+        assert box.x0 >= 0 and box.x1 <= width, (t.get_text(), box.x0, box.x1, width)
+
+
+def test_wrap_title_breaks_long_lines_only():
+    from course.datasets.plots import wrap_title
+
+    assert wrap_title("short\nlines") == "short\nlines"
+    long = "Adam + Kaiming as reported (gradients / N again, no bias correction, nn.Linear biases)"
+    assert all(len(line) <= 60 for line in wrap_title(long).split("\n")) and wrap_title(long).replace("\n", " ") == long

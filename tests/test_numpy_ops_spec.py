@@ -72,7 +72,7 @@ def test_every_layer_type_has_a_row_in_every_builder():
     from lightning_ffnn.network import MODULES
     from numpy_ops.network import NUMPY_LAYERS
 
-    specs = set(S.LAYER_TYPES.values()) | {S.UserActivation}
+    specs = set(S.LAYER_TYPES.values()) | {S.UserActivation, S.UserLinear}  # the user-op forms of two types
     assert specs == set(NUMPY_LAYERS), "numpy_ops.network.NUMPY_LAYERS"
     assert specs == set(MODULES), "lightning_ffnn.network.MODULES"
 

@@ -64,16 +64,21 @@ def test_trains_with_a_user_file_activation_from_the_command_line(ops_file, tmp_
     assert len(results["epochs"]) == 2
 
 
-def _xor_run(activation_file: str, callback) -> SpecNetModule:
+def fit_on_xor(layers: list[dict], callback, max_epochs: int = 1) -> SpecNetModule:
+    """A float64 numpy-backend network of ``layers`` trained on XOR in batches of 4 with ``callback`` (a parity
+    check), no logs or evaluation."""
     data = XORDataModule(batch_size=4, dtype="float64")
-    model = SpecNetModule(backend="numpy", dtype="float64", layers=[{"type": "linear", "out_features": 3},
-                                                                  {"type": "activation", "name": activation_file}],
-                       **data_settings(data))
-    trainer = L.Trainer(max_epochs=1, callbacks=[callback], logger=False, enable_checkpointing=False,
+    model = SpecNetModule(backend="numpy", dtype="float64", layers=layers, **data_settings(data))
+    trainer = L.Trainer(max_epochs=max_epochs, callbacks=[callback], logger=False, enable_checkpointing=False,
                         enable_progress_bar=False, enable_model_summary=False, num_sanity_val_steps=0,
                         limit_val_batches=0)
     trainer.fit(model, datamodule=data)
     return model
+
+
+def _xor_run(activation_file: str, callback) -> SpecNetModule:
+    return fit_on_xor([{"type": "linear", "out_features": 3}, {"type": "activation", "name": activation_file}],
+                      callback)
 
 
 def test_a_right_user_op_in_the_layer_list_trains_under_the_parity_check(ops_file):

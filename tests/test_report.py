@@ -143,3 +143,33 @@ def test_script_runs_one_section_and_rejects_unknown_ones(tmp_path):
         script.main(["--only", "nonsense", "--out", str(tmp_path)])
     with pytest.raises(ValueError, match="unknown section"):
         report.build_report(report.Options(out_dir=tmp_path, only=frozenset({"nonsense"})))
+
+
+def test_no_broken_code_span_and_no_path_of_the_build_machine(quick):
+    import sys
+    import sysconfig
+
+    result, md, page = quick
+    prose = re.sub(r"```.*?```", "", md, flags=re.S)  # fenced blocks may hold anything
+    assert "``" not in prose, [line for line in prose.splitlines() if "``" in line][:3]
+    assert "output_activation = *none*" in md
+    text = re.sub(r"<pre>.*?</pre>", "", page, flags=re.S)
+    assert text.count("<code>") == text.count("</code>") and "``" not in text
+    machine = [str(result.markdown.parent), str(REPO), sys.prefix, sysconfig.get_paths()["stdlib"], str(Path.home())]
+    for doc in (md, page):
+        assert not [p for p in machine if p in doc], [p for p in machine if p in doc]
+        assert not re.search(r"(?<![\w.:/~-])/(tmp|work|root|home|usr)/", doc), re.search(r"/(tmp|work|root|home|usr)/.{40}", doc)
+    assert "--trainer.logger.init_args.save_dir runs " in md  # rerun commands name the report's runs/ relatively
+    assert "white-space:pre-wrap" in page  # long rerun commands wrap instead of running past the right edge
+
+
+def test_code_spans_and_portable_paths():
+    from course.labs.document import code_span, portable_paths
+
+    assert code_span("") == code_span(None) == "*none*" and code_span("relu") == "`relu`"
+    assert code_span("a`b") == "``a`b``"
+    out = Path("/srv/build/reports/x")
+    text = (f"save_dir {out}/runs; {REPO}/configs/xor.yaml; data from /data/course/handout/ocr; "
+            "1/N and https://example.org/a/b/c stay")
+    assert portable_paths(text, out, REPO) == ("save_dir runs; configs/xor.yaml; data from .../handout/ocr; "
+                                                "1/N and https://example.org/a/b/c stay")

@@ -4,6 +4,8 @@ no backend switch, no window): save it with `fig.savefig(path)`. A title says "S
 
 from __future__ import annotations
 
+import re
+import textwrap
 from collections.abc import Mapping, Sequence
 
 import numpy as np
@@ -18,8 +20,22 @@ def _title(title: str, synthetic: bool, source: str | None) -> str:
     if synthetic:
         title = f"{title} - SYNTHETIC data"
     if source:
-        title = f"{title}\n{source}"
-    return title
+        title = f"{title}\n{short_paths(source)}"
+    return wrap_title(title)
+
+
+def wrap_title(title: str, width: int = 60) -> str:
+    """``title`` with each line broken at ``width`` characters, so that it stays inside its figure or panel."""
+    return "\n".join(textwrap.fill(line, width, break_on_hyphens=False) or line for line in title.split("\n"))
+
+
+_ABSOLUTE = re.compile(r"(?<![\w.:/~-])/(?:[\w.+@-]+/){2,}[\w.+@-]*")
+
+
+def short_paths(text: str) -> str:
+    """Absolute paths cut to their last two parts (``/work/shared/data/ocr`` -> ``.../data/ocr``): a figure
+    should not carry the directories of the machine that drew it."""
+    return _ABSOLUTE.sub(lambda m: ".../" + "/".join(m.group(0).rstrip("/").split("/")[-2:]), text)
 
 
 def ocr_samples_figure(

@@ -14,6 +14,8 @@ from typing import Any
 import markdown
 from matplotlib.figure import Figure
 
+from ..datasets.plots import short_paths
+
 
 @dataclass
 class Options:
@@ -65,7 +67,28 @@ class Section:
         self.add(f"Data: {data_label(kind)} -- {source}")
 
     def settings(self, items: dict[str, Any]) -> None:
-        self.add("Settings: " + "; ".join(f"{k} = `{v}`" for k, v in items.items()) + ".")
+        self.add("Settings: " + "; ".join(f"{k} = {code_span(v)}" for k, v in items.items()) + ".")
+
+
+def code_span(value: Any) -> str:
+    """``value`` as inline code; an empty value as *none* (an empty code span, two backticks, is no code span in
+    Markdown: the rest of the line flips between code and text)."""
+    text = "" if value is None else str(value)
+    if not text.strip():
+        return "*none*"
+    fence = "`" * (max((len(run) for run in re.findall(r"`+", text)), default=0) + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
+
+
+def portable_paths(text: str, out_dir: Path, repo: Path) -> str:
+    """The report without the paths of the machine that built it: the repository's and the report directory's
+    own paths become relative (``configs/x.yaml``, ``runs/...``), any other absolute path keeps its last two
+    parts (``.../data/ocr``)."""
+    for root in sorted({str(Path(out_dir).resolve()), str(Path(out_dir)), str(Path(repo).resolve())}, key=len,
+                       reverse=True):
+        text = text.replace(root + "/", "").replace(root, ".")
+    return short_paths(text)
 
 
 def data_label(kind: str) -> str:
@@ -111,7 +134,8 @@ class Part:
 _CSS = """body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;line-height:1.45}
 table{border-collapse:collapse;margin:.5em 0;font-size:.92em}th,td{border:1px solid #ccc;padding:.25em .6em}
 th{background:#f3f3f3}td{text-align:right}td:first-child{text-align:left}img{max-width:100%}
-pre{background:#f6f8fa;padding:.8em;overflow-x:auto;font-size:.85em}code{background:#f6f8fa}"""
+pre{background:#f6f8fa;padding:.8em;font-size:.85em;white-space:pre-wrap;overflow-wrap:anywhere}
+code{background:#f6f8fa;overflow-wrap:anywhere}"""
 
 
 def to_html(markdown_text: str, title: str) -> str:

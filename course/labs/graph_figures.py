@@ -75,6 +75,18 @@ def layout(order: Sequence[Node]) -> dict[int, tuple[float, float]]:
     return pos
 
 
+def _free_spot(placed: list[tuple[float, float]], start: tuple[float, float], end: tuple[float, float]
+               ) -> tuple[float, float]:
+    """Where on the edge ``start -> end`` its label goes: the first of a few points along it (the middle first) that
+    is clear of the labels already ``placed`` (two edges leaving one node would otherwise label the same spot)."""
+    (x0, y0), (x1, y1) = start, end
+    spots = [(x0 + t * (x1 - x0), y0 + t * (y1 - y0)) for t in (0.55, 0.4, 0.7, 0.3, 0.8)]
+    spot = next((p for p in spots if all(abs(p[0] - q[0]) > 0.3 or abs(p[1] - q[1]) > 0.06 for q in placed)),
+                spots[0])
+    placed.append(spot)
+    return spot
+
+
 def graph_figure(output: Node, title: str = "") -> Figure:
     """The graph ``output`` depends on, with values, gradients d output / d node and the backward pass on edges."""
     grads = graph.backward(output) if output.value.ndim == 0 else graph.backward(output, np.ones(output.shape))
@@ -82,33 +94,37 @@ def graph_figure(output: Node, title: str = "") -> Figure:
     pos = layout(order)
     n_cols = 1 + int(max(x for x, _ in pos.values()))
     n_rows = max(sum(1 for x, _ in pos.values() if x == c) for c in range(n_cols))
-    fig = Figure(figsize=(max(6.0, 2.3 * n_cols), max(3.5, 1.25 * n_rows + 1.0)))
+    # About 1.6 in a column: at the report's page width (1100 px) the figure is shown near 1:1, so 9-pt text reads
+    # as 9 pt (at 2.3 in a column a 7-column graph was shrunk to half, and its text to about 6 px).
+    fig = Figure(figsize=(max(6.0, 1.6 * n_cols), max(3.5, 1.1 * n_rows + 1.2)))
     ax = fig.add_subplot()
     fig.subplots_adjust(left=0.01, right=0.99, bottom=0.01, top=0.88)
     ax.set_xlim(-0.5, n_cols - 0.5)
     ax.set_ylim(-0.02, 1.04)
     ax.axis("off")
-    ax.set_title(title + "\nboxes: name [op], value, grad = d out/d node; red on an edge: the gradient it carries "
-                 "back", fontsize=9)
+    ax.set_title(title + "\nboxes: name [op], value, grad = d out/d node;\nred on an edge: the gradient it carries "
+                 "back", fontsize=10)
+    placed: list[tuple[float, float]] = []
     for node in order:
         for k, parent in enumerate(node.parents):
             (x0, y0), (x1, y1) = pos[id(parent)], pos[id(node)]
             ax.add_patch(FancyArrowPatch((x0, y0), (x1, y1), arrowstyle="-|>", mutation_scale=10, color="0.6",
-                                         shrinkA=26, shrinkB=34, linewidth=0.8))
+                                         shrinkA=30, shrinkB=38, linewidth=0.8))
             if parent.op != "const":
                 back = graph.edge_gradient(node, k, grads[node])
-                ax.text(x0 + 0.55 * (x1 - x0), y0 + 0.55 * (y1 - y0), fmt(back), color="tab:red", fontsize=7,
+                x, y = _free_spot(placed, (x0, y0), (x1, y1))
+                ax.text(x, y, fmt(back), color="tab:red", fontsize=8.5,
                         ha="center", va="center", gid=f"edge:{label(parent)}<-{label(node)}",
-                        bbox=dict(boxstyle="round,pad=0.1", fc="white", ec="none", alpha=0.8))
+                        bbox=dict(boxstyle="round,pad=0.1", fc="white", ec="none", alpha=0.85))
     for node in order:
         x, y = pos[id(node)]
         if node.op == "const":
-            ax.text(x, y, label(node), ha="center", va="center", fontsize=8, color="0.35", gid=f"const:{label(node)}")
+            ax.text(x, y, label(node), ha="center", va="center", fontsize=9.5, color="0.35", gid=f"const:{label(node)}")
             continue
         kind = "input" if not node.parents else node.op
         text = f"{label(node)} [{kind}]\nvalue {fmt(node.value)}\ngrad {fmt(grads[node])}"
         color = "#dbe9f6" if not node.parents else "#fde9c9" if node is output else "#eeeeee"
-        ax.text(x, y, text, ha="center", va="center", fontsize=7.5, gid=f"node:{label(node)}",
+        ax.text(x, y, text, ha="center", va="center", fontsize=9, gid=f"node:{label(node)}",
                 bbox=dict(boxstyle="round,pad=0.3", fc=color, ec="0.4"))
     return fig
 

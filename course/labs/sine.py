@@ -20,6 +20,7 @@ from matplotlib.figure import Figure
 
 from numpy_ops.optim import SGD, Adam
 
+from ..datasets.plots import wrap_title
 from ..datasets.regression import Standardiser
 from ..datasets.toy import make_sine, sine_function
 from ..tables import markdown_table
@@ -195,7 +196,7 @@ def _sine_loss_figure(results: list[RunResult]) -> Figure:
     for ax, r in zip(axes.flat, results):
         ax.semilogy(r.history["epoch"], r.history["train_mse"], label="train")
         ax.semilogy(r.history["epoch"], r.history["test_mse"], label="test", alpha=0.8)
-        ax.set(title=f"{r.label}\nfinal test MSE {r.metrics['test_mse']:.3g}", xlabel="epoch", ylabel="MSE")
+        ax.set(title=wrap_title(f"{r.label}\nfinal test MSE {r.metrics['test_mse']:.3g}"), xlabel="epoch", ylabel="MSE")
         ax.grid(True, which="major", alpha=0.3)
     axes.flat[0].legend()
     return fig
@@ -209,7 +210,7 @@ def _sine_fit_figure(predictors: dict, X_test: np.ndarray, y_test: np.ndarray) -
         ax.plot(grid, sine_function(grid), color="0.6", lw=3, label="truth")
         ax.plot(grid, predict(grid), color="tab:red", lw=1.2, label="network")
         ax.scatter(X_test, y_test, s=8, color="k", zorder=3, label="test points")
-        ax.set(title=label, xlabel="x", ylabel="y")
+        ax.set(title=wrap_title(label), xlabel="x", ylabel="y")
     for ax in axes.flat[len(predictors):]:
         fig.delaxes(ax)
     axes.flat[0].legend(loc="lower left", fontsize="small")

@@ -27,7 +27,7 @@ from pathlib import Path
 
 from course.tables import markdown_table
 from course.threads import limit_blas_threads
-from course.labs.document import LabFailed, Options, Part, Section, data_label, to_html
+from course.labs.document import LabFailed, Options, Part, Section, data_label, portable_paths, to_html
 from course.labs.graph_figures import graph_section
 from .cnn import cnn_section
 from .rnn import rnn_section
@@ -126,7 +126,7 @@ def build_report(opts: Options, log: Callable[[str], None] = print) -> ReportRes
         body.append(f"*Time: {seconds[part.key]:.1f} s.*")
         body.extend(section.blocks)
     total = time.perf_counter() - start
-    text = "\n\n".join([*_header(opts, seconds, failures, total), *body]) + "\n"
+    text = portable_paths("\n\n".join([*_header(opts, seconds, failures, total), *body]) + "\n", opts.out_dir, REPO)
     md = opts.out_dir / "report.md"
     md.write_text(text, encoding="utf-8")
     page = opts.out_dir / "report.html"
