@@ -26,26 +26,14 @@ TORCH = {"torch", "lightning", "torchmetrics", "pytorch_lightning", "lightning_f
 
 
 def module_name(path: Path) -> str:
-    parts = path.relative_to(ROOT).with_suffix("").parts
-    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+    return module_name_under(path, ROOT)
 
 
 def imports_of(path: Path, name: str | None = None) -> list[tuple[int, str]]:
     """(line, absolute module name) for every import statement in ``path``, nested ones included."""
-    name = name or module_name(path)
-    package = name if path.name == "__init__.py" else name.rpartition(".")[0]
-    found = []
-    for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
-        if isinstance(node, ast.Import):
-            found += [(node.lineno, alias.name) for alias in node.names]
-        elif isinstance(node, ast.ImportFrom):
-            if node.level:
-                base = package.split(".")[: len(package.split(".")) - (node.level - 1)]
-                target = ".".join(base + ([node.module] if node.module else []))
-            else:
-                target = node.module
-            found.append((node.lineno, target))
-    return found
+    tree = ast.parse(path.read_text(), filename=str(path))
+    found = _imports_with_names(tree, name or module_name(path), path.name == "__init__.py")
+    return [(line, target) for line, target, _ in found]
 
 
 def sources(package: str) -> list[Path]:
