@@ -12,22 +12,12 @@ import pytest
 
 from course.opcheck import LoadError, load_op
 from course.opcheck.cli import main, parse_shapes
+from submissions import SIGMOID, SIGMOID_GRAD
 from course.opcheck.teacher import grade_directory, guess_reference, to_csv, to_markdown
 
 REPO = Path(__file__).resolve().parents[1]
 
-RIGHT_SIGMOID = """
-    import numpy as np
-
-    class Sigmoid:
-        def forward(self, x):
-            s = 1 / (1 + np.exp(-x))
-            return s, (s,)
-
-        def backward(self, dout, cache):
-            (s,) = cache
-            return (dout * s * (1 - s),)
-"""
+RIGHT_SIGMOID = SIGMOID.format(grad=SIGMOID_GRAD)
 WRONG_PAIR = """
     import numpy as np
 
