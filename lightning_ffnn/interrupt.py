@@ -2,7 +2,7 @@
 
 Lightning catches the ``KeyboardInterrupt`` itself, tears the run down and calls ``sys.exit(1)``, with a notice
 that only its info logging shows. `InterruptNotice`, a callback, stops the run at a batch's end and notes where it was when Lightning passed it
-the exception (``on_exception``); `lightning_ffnn.cli.run` turns Lightning's exit into `RunInterrupted`, whose
+the exception (``on_exception``); `lightning_ffnn.cli.cli_main` turns Lightning's exit into `RunInterrupted`, whose
 message the entry point prints before exiting with status 130 (128 + SIGINT, as a shell reports a Ctrl-C).
 """
 

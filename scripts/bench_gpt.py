@@ -18,19 +18,16 @@ milliseconds per optimizer step after a few warm-up steps:
 from __future__ import annotations
 
 import argparse
-import cProfile
-import io
-import pstats
-import statistics
 import time
 import warnings
 
-import lightning as L
 import numpy as np
 import torch
 import yaml
 
+from bench_rnn import per_step_ms, timed_fit  # scripts/ is on the path of a script run from it
 from course.tables import markdown_table
+from course.threads import limit_blas_threads
 from lightning_ffnn.datamodules.base import ArrayDataModule
 from lightning_ffnn.layers import LOSS_MODULES
 from lightning_ffnn.models import SpecNetModule, data_settings, per_step_flat
@@ -62,6 +59,10 @@ class SyntheticText(ArrayDataModule):
     def input_shape(self) -> tuple[int, ...]:
         return (T,)
 
+    @property
+    def target_shape(self) -> tuple[int, ...]:
+        return (T,)  # the next character at every position
+
     def _load(self):
         rng = np.random.default_rng(0)
         self.data_source = "synthetic timing data"
@@ -74,10 +75,6 @@ class SyntheticText(ArrayDataModule):
 
     def val_dataloader(self):
         return []
-
-
-def median_ms(stamps: list[float]) -> float:
-    return 1000 * statistics.median(np.diff(stamps[WARMUP:]))
 
 
 def plain_loop(layers: list[dict], input_shape: tuple, backend: str, steps: int, head_loss: bool) -> float:
@@ -99,35 +96,13 @@ def plain_loop(layers: list[dict], input_shape: tuple, backend: str, steps: int,
         loss.backward()
         opt.step()
         stamps.append(time.perf_counter())
-    return median_ms(stamps)
-
-
-class StepTimer(L.Callback):
-    def __init__(self):
-        self.stamps = []
-
-    def on_train_batch_end(self, *args):
-        self.stamps.append(time.perf_counter())
+    return per_step_ms(stamps, WARMUP)
 
 
 def lightning(backend: str, steps: int, profile: bool) -> tuple[float, str]:
     data = SyntheticText(steps * BATCH)
     model = SpecNetModule(backend=backend, layers=gpt_layers(), optimizer="adam", lr=1e-3, **data_settings(data))
-    timer = StepTimer()
-    trainer = L.Trainer(max_epochs=1, logger=False, enable_checkpointing=False, enable_progress_bar=False,
-                        enable_model_summary=False, num_sanity_val_steps=0, limit_val_batches=0,
-                        callbacks=[timer], use_distributed_sampler=False)
-    prof = cProfile.Profile() if profile else None
-    if prof:
-        prof.enable()
-    trainer.fit(model, datamodule=data)
-    text = ""
-    if prof:
-        prof.disable()
-        out = io.StringIO()
-        pstats.Stats(prof, stream=out).sort_stats("tottime").print_stats(14)
-        text = out.getvalue()
-    return median_ms(timer.stamps), text
+    return timed_fit(model, data, profile, rows=14, warmup=WARMUP)
 
 
 def main() -> None:
@@ -138,6 +113,7 @@ def main() -> None:
     opts = parser.parse_args()
     if opts.threads:
         torch.set_num_threads(opts.threads)
+    limit_blas_threads(1)  # as training does (lightning_ffnn.cli.configure_runtime): the numpy path's BLAS on one thread
     warnings.filterwarnings("ignore")
     steps = 12 if opts.quick else 40
     block = gpt_layers()[2:4]

@@ -75,9 +75,9 @@ class StepTimer(L.Callback):
         self.stamps.append(time.perf_counter())
 
 
-def per_step_ms(stamps: list[float]) -> float:
-    gaps = np.diff(stamps[WARMUP:])
-    return 1000 * statistics.median(gaps)
+def per_step_ms(stamps: list[float], warmup: int = WARMUP) -> float:
+    """Median milliseconds between consecutive time stamps, the first ``warmup`` steps left out."""
+    return 1000 * statistics.median(np.diff(stamps[warmup:]))
 
 
 def plain_torch(steps: int, cell: str = "rnn") -> float:
@@ -95,10 +95,10 @@ def plain_torch(steps: int, cell: str = "rnn") -> float:
     return per_step_ms(stamps)
 
 
-def lightning(backend: str, steps: int, profile: bool = False, cell: str = "rnn") -> tuple[float, str]:
-    data = SyntheticRows(steps * BATCH)
-    model = SpecNetModule(backend=backend, layers=[{"type": cell, "hidden_size": H, "output": "last"}],
-                          optimizer="adam", lr=1e-3, **data_settings(data))
+def timed_fit(model: L.LightningModule, data: L.LightningDataModule, profile: bool = False, rows: int = 12,
+              warmup: int = WARMUP) -> tuple[float, str]:
+    """Median ms per optimizer step of one Lightning epoch of ``model`` on ``data`` (no evaluation, logs or
+    checkpoints), and with ``profile`` the profile's top ``rows`` functions as text ("" without)."""
     timer = StepTimer()
     trainer = L.Trainer(max_epochs=1, logger=False, enable_checkpointing=False, enable_progress_bar=False,
                         enable_model_summary=False, num_sanity_val_steps=0, limit_val_batches=0,
@@ -111,9 +111,16 @@ def lightning(backend: str, steps: int, profile: bool = False, cell: str = "rnn"
     if prof:
         prof.disable()
         out = io.StringIO()
-        pstats.Stats(prof, stream=out).sort_stats("tottime").print_stats(12)
+        pstats.Stats(prof, stream=out).sort_stats("tottime").print_stats(rows)
         text = out.getvalue()
-    return per_step_ms(timer.stamps), text
+    return per_step_ms(timer.stamps, warmup), text
+
+
+def lightning(backend: str, steps: int, profile: bool = False, cell: str = "rnn") -> tuple[float, str]:
+    data = SyntheticRows(steps * BATCH)
+    model = SpecNetModule(backend=backend, layers=[{"type": cell, "hidden_size": H, "output": "last"}],
+                          optimizer="adam", lr=1e-3, **data_settings(data))
+    return timed_fit(model, data, profile)
 
 
 def op_alone(repeats: int, cell: str = "rnn") -> tuple[float, float]:
