@@ -32,6 +32,7 @@ from .generator_state import GeneratorState
 from .layers import LOSS_MODULES
 from .network import build_network
 from .network_check import check_output_shape, check_size, eval_chunk_size
+from .schedules import ScheduleName, build_schedule, check_schedule, has_schedule
 from .tasks import DTYPES, DType, Task, loss_name
 
 # The CLI's choices come from numpy_ops' registries, so a name added there is a valid --model.* value here.
@@ -86,6 +87,11 @@ class SpecNetModule(L.LightningModule):
         init: weight init; every scheme but ``torch_default`` sets biases to zero.
         init_bounds: the (a, b) of the ``uniform`` init.
         optimizer, lr, momentum, nesterov, weight_decay, betas: SGD or Adam, as in torch.optim.
+        lr_schedule, lr_warmup_fraction, lr_final: the learning rate over the run, counted in optimizer steps
+            (`lightning_ffnn.schedules`): that fraction of the run's steps of linear warm-up to ``lr``, then ``constant`` (the
+            default; with no warm-up the rate never changes), or a ``cosine`` or ``linear`` decay to ``lr_final``
+            at the end of the run (``trainer.max_epochs`` or ``trainer.max_steps``). Its state travels in
+            checkpoints.
         dtype: the parameters' dtype (the datamodule serves the same, linked by the CLI).
         seed: seeds the initial weights (and, through the CLI, the batch order).
         task, input_shape, output_dim, target_shape, eval_set_names, target_units: what the data decides
@@ -116,6 +122,9 @@ class SpecNetModule(L.LightningModule):
         nesterov: bool = False,
         weight_decay: float = 0.0,
         betas: tuple[float, float] = (0.9, 0.999),
+        lr_schedule: ScheduleName = "constant",
+        lr_warmup_fraction: float = 0.0,
+        lr_final: float = 0.0,
         dtype: DType = "float32",
         seed: int = 0,
         task: Task | None = None,
@@ -134,6 +143,7 @@ class SpecNetModule(L.LightningModule):
             raise SettingsError(f"model.lr: the learning rate must be > 0, got {lr}")
         if momentum < 0 or weight_decay < 0:
             raise SettingsError(f"model.momentum and model.weight_decay must be >= 0, got {momentum}, {weight_decay}")
+        check_schedule(lr_schedule, lr, lr_warmup_fraction, lr_final)
         if eval_batch_size not in ("auto", "whole", None) and (isinstance(eval_batch_size, bool) or not isinstance(
                 eval_batch_size, int) or eval_batch_size < 1):
             raise SettingsError(f"model.eval_batch_size must be an integer >= 1, 'auto' or 'whole', "
@@ -213,12 +223,26 @@ class SpecNetModule(L.LightningModule):
         # Dropout draws from torch's generator: its state travels in the checkpoint so a resume draws the same masks.
         return [GeneratorState()]
 
+    @property
+    def has_lr_schedule(self) -> bool:
+        """Whether the learning rate changes during training (a scheduler stepped after every optimizer step)."""
+        return has_schedule(self.hparams.get("lr_schedule", "constant"), self.hparams.get("lr_warmup_fraction", 0.0))
+
     def configure_optimizers(self):
         hp = self.hparams
         if hp.optimizer == "adam":
-            return torch.optim.Adam(self.parameters(), lr=hp.lr, betas=tuple(hp.betas), weight_decay=hp.weight_decay)
-        return torch.optim.SGD(self.parameters(), lr=hp.lr, momentum=hp.momentum, nesterov=hp.nesterov,
-                               weight_decay=hp.weight_decay)
+            optimizer = torch.optim.Adam(self.parameters(), lr=hp.lr, betas=tuple(hp.betas),
+                                         weight_decay=hp.weight_decay)
+        else:
+            optimizer = torch.optim.SGD(self.parameters(), lr=hp.lr, momentum=hp.momentum, nesterov=hp.nesterov,
+                                        weight_decay=hp.weight_decay)
+        if not self.has_lr_schedule:
+            return optimizer
+        # The Trainer's count of optimizer steps (max_epochs x batches, or max_steps); `StepsPerCall`, whose calls
+        # are not steps, steps aside for a schedule, so here a batch is a step.
+        scheduler = build_schedule(optimizer, hp.lr_schedule, hp.lr_warmup_fraction, hp.get("lr_final", 0.0),
+                                   self.trainer.estimated_stepping_batches)
+        return {"optimizer": optimizer, "lr_scheduler": {"scheduler": scheduler, "interval": "step"}}
 
     # -- the one step ----------------------------------------------------------------------------
     def _common_step(self, batch: tuple[torch.Tensor, torch.Tensor], stage: str) -> dict[str, torch.Tensor]:

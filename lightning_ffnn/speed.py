@@ -16,7 +16,8 @@ It applies only where it cannot change what Lightning's settings mean. Lightning
 grouping steps aside, with a one-line notice, and every call takes one batch, when a setting counts batches or steps
 inside an epoch (``limit_train_batches`` other than a whole epoch, ``max_steps``, ``val_check_interval`` other than a
 whole epoch, ``check_val_every_n_epoch: null``), needs Lightning's automatic optimization
-(``accumulate_grad_batches``, ``gradient_clip_val``), or runs several processes (DDP: one backward per forward).
+(``accumulate_grad_batches``, ``gradient_clip_val``, a learning-rate schedule: ``model.lr_schedule``), or runs
+several processes (DDP: one backward per forward).
 A run resumed from a checkpoint must take as many batches a call as the run that wrote it (Lightning's loop counts
 calls, and would take a finished epoch for a part-done one); otherwise it stops with a `SettingsError` that says
 which setting to give.
@@ -63,12 +64,24 @@ class StepsPerCall(Callback):
         ]
         return next((why for ruled_out, why in checks if ruled_out), None)
 
+    @staticmethod
+    def schedule_why_not(pl_module) -> str | None:
+        """A learning-rate schedule rules grouping out: Lightning steps no scheduler in manual optimization, and a
+        schedule's length is counted in the Trainer's batches a call, which grouping would make fewer than steps.
+        Where a step takes milliseconds (the configs with a schedule), one call a step costs a few per cent."""
+        if not getattr(pl_module, "has_lr_schedule", False):
+            return None
+        hp = pl_module.hparams
+        return (f"model.lr_schedule is {hp.get('lr_schedule')}, model.lr_warmup_fraction {hp.get('lr_warmup_fraction')}: "
+                "a schedule is stepped per optimizer step")
+
     # -- hooks ---------------------------------------------------------------------------------------------------
     def setup(self, trainer, pl_module, stage: str) -> None:
         self._per_call, self._why = 1, None
         if stage != "fit" or self.steps_per_call == 1:
             return
-        why = self.why_not(trainer) or (None if trainer.datamodule is not None else "the data is not a datamodule")
+        why = (self.why_not(trainer) or (None if trainer.datamodule is not None else "the data is not a datamodule")
+               or self.schedule_why_not(pl_module))
         if why is not None:
             self._why = why
             rank_zero_info(f"speed.steps_per_call {self.steps_per_call} steps aside ({why}): one batch per call")
