@@ -5,6 +5,10 @@ output of every activation layer of its spec, by position. `ActivationHistograms
 (``activations/layer{i}``) after each evaluation, on the held-out set ("val", else "test", else "train"), and keeps
 the last epoch's per-layer statistics (`summary`) in ``last``.
 
+`weight_gradient_norms` measures how much of the loss's gradient reaches each depth (the size of dL/dW per linear
+layer), and `common_fraction` how much of a layer's variation across its units is the same for every example (what
+layer norm divides by, and what it cannot remove).
+
 A sigmoid saturates near 0 and 1, where its derivative sigma (1 - sigma) <= 0.05 * 0.95 is small: a layer whose
 outputs sit there passes back little gradient. ``saturated`` counts outputs below 0.05 or above 0.95.
 """
@@ -44,6 +48,24 @@ def summary(values: np.ndarray) -> dict[str, float]:
     return {"mean": float(values.mean()), "std": float(values.std()),
             "saturated": float(np.mean((values < 0.05) | (values > 0.95))),
             "spread": float(values.reshape(len(values), -1).std(axis=0).mean())}
+
+
+def common_fraction(values: np.ndarray) -> float:
+    """Of one layer's outputs (N, units): the variance across units of the mean example over the mean of each
+    example's variance across units. Layer norm subtracts each example's mean over units and divides by its spread
+    over units; when this is near 1, that spread is a pattern common to every example, and what tells the examples
+    apart stays a small remainder after the division. (Batch norm subtracts each unit's mean over the examples: it
+    removes the common pattern itself.)"""
+    flat = values.reshape(len(values), -1)
+    return float(flat.mean(axis=0).var() / flat.var(axis=1).mean())
+
+
+def weight_gradient_norms(net: torch.nn.Module, loss_fn, x: torch.Tensor, y: torch.Tensor) -> list[float]:
+    """||dL/dW|| (Frobenius) of every linear layer's weight, input side first, for the loss of one batch in the net's
+    current mode: how much of the gradient reaches each depth. By `torch.autograd.grad`: nothing is left in
+    ``.grad`` (a batch-norm net in training mode does update its running statistics)."""
+    weights = [m.weight for m in net.modules() if isinstance(m, torch.nn.Linear)]
+    return [float(g.norm()) for g in torch.autograd.grad(loss_fn(net(x), y), weights)]
 
 
 def held_out(dm) -> tuple[str, torch.Tensor]:

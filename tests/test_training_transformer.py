@@ -9,7 +9,8 @@ import pytest
 import torch
 
 from helpers_training import assert_runs_agree, checkpoint_weights, run_dir, run_fit, skip_figures
-from lightning_ffnn.activation_stats import activation_positions, layer_activations, summary
+from lightning_ffnn.activation_stats import (activation_positions, common_fraction, layer_activations, summary,
+                                             weight_gradient_norms)
 from lightning_ffnn.datamodules.text import CharTextDataModule, sample_text
 from lightning_ffnn.models import SpecNetModule
 
@@ -59,6 +60,22 @@ def test_layer_activations_and_their_statistics():
     stats = summary(np.array([[0.01, 0.5], [0.99, 0.5]]))
     assert stats["saturated"] == 0.5 and abs(stats["mean"] - 0.5) < 1e-12
     assert abs(stats["spread"] - 0.245) < 1e-12  # unit 0 differs between the two examples (0.49), unit 1 not
+
+
+def test_common_fraction_and_gradient_norms_per_layer():
+    same = np.tile([[0.1, 0.9, 0.4]], (5, 1))  # every example the same pattern across units
+    assert common_fraction(same) == pytest.approx(1.0)
+    assert common_fraction(np.array([[1.0, -1.0], [-1.0, 1.0]])) == 0.0  # the mean example is flat
+    assert common_fraction(np.array([[1.0, -1.0], [3.0, -3.0]])) == pytest.approx(0.8)  # mean (2,-2): 4 of 5
+    model = SpecNetModule(layers=[{"type": "linear", "out_features": 5}, {"type": "activation", "name": "sigmoid"},
+                                  {"type": "linear", "out_features": 4}, {"type": "activation", "name": "sigmoid"}],
+                          task="classification", input_shape=[3], output_dim=2, dtype="float64")
+    x, y = torch.randn(7, 3, dtype=torch.float64), torch.tensor([0, 1, 1, 0, 1, 0, 0])
+    norms = weight_gradient_norms(model.net, torch.nn.CrossEntropyLoss(), x, y)
+    assert all(p.grad is None for p in model.net.parameters())  # nothing left behind
+    torch.nn.CrossEntropyLoss()(model.net(x), y).backward()
+    want = [model.net[i].weight.grad.norm().item() for i in (0, 2, 4)]
+    np.testing.assert_allclose(norms, want, rtol=1e-12)
 
 
 def test_character_data_as_indices_and_sampling_from_an_embedding_model():

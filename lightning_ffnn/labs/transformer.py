@@ -1,8 +1,10 @@
 """The report's normalization and GPT sections.
 
 `normalization_section(s, opts)` trains the deep sigmoid network of ``configs/ocr_deep_{sigmoid,batchnorm,layernorm}
-.yaml`` (numpy backend; the small OCR set and 2 epochs with ``--quick``) and shows the loss curves side by side and
-each hidden layer's activation histogram on the test set (the last checkpoint, evaluation mode).
+.yaml`` (numpy backend; the small OCR set and 2 epochs with ``--quick``) and shows the loss curves side by side,
+each hidden layer's activation histogram on the test set (the last checkpoint, evaluation mode), and at
+initialization how much gradient reaches each layer and how much of what layer norm divides by is common to every
+example.
 
 `gpt_section(s, opts)` trains ``configs/char_gpt.yaml`` with both backends and ``configs/char_rnn.yaml`` on the same
 text and split, compares the best validation loss of each, samples text from the best checkpoints and draws the
@@ -96,7 +98,43 @@ def normalization_section(s: Section, opts: Options) -> None:
             "Saturated: sigmoid outputs below 0.05 or above 0.95, where sigma' < 0.05. Spread: each unit's standard "
             "deviation over the held-out examples, averaged over the layer's units; where it reaches 0, every "
             "example looks the same to the layers above.")
+    _at_initialization(s, runs, dm)
     s.add("Commands: " + "; ".join(f"`{r['command']}`" for r in runs.values()))
+
+
+def _at_initialization(s: Section, runs: dict[str, dict[str, Any]], dm) -> None:
+    """Why: each network as it starts (its run's init and seed), on the first 100 training letters in training mode.
+    The gradient reaching each linear layer, and for layer norm the common fraction of its inputs."""
+    from ..activation_stats import common_fraction, layer_activations, weight_gradient_norms
+    from ..network import build_network
+
+    x, y = (t[:100] for t in dm.eval_sets()["train"])
+    grads, common = [], {}
+    for label, r in runs.items():
+        model = r["settings"]["model"]
+        spec = [*S.parse(model["layers"]), S.Linear(int(model["output_dim"]))]
+        net = build_network(spec, tuple(dm.input_shape), "torch", model["init"], model["seed"],
+                            torch.float32 if model["dtype"] == "float32" else torch.float64,
+                            tuple(model["init_bounds"]))
+        norms = weight_gradient_norms(net.train(), torch.nn.CrossEntropyLoss(), x.to(net[0].weight.dtype), y)
+        grads.append([label, *(f"{g:.1e}" for g in norms), f"{norms[-1] / norms[0]:.0f}"])
+        if any(isinstance(layer, S.LayerNorm) for layer in spec):
+            hidden = [i for i, layer in enumerate(spec) if isinstance(layer, S.Linear)][:-1]
+            acts = layer_activations(net, hidden, x.to(net[0].weight.dtype))
+            common[label] = [f"{common_fraction(a):.3f}" for a in acts.values()]
+    depth = len(grads[0]) - 2
+    s.table(markdown_table(["network", *(f"linear {i + 1}" for i in range(depth - 1)), "output", "output / first"],
+                           grads),
+            "At initialization: ||dL/dW|| of each linear layer's weight for the loss of the first 100 training "
+            "letters (training mode), input side first. What reaches the first layers is what trains them.")
+    if common:
+        s.table(markdown_table(["network", *(f"linear {i + 1}" for i in range(depth - 1))],
+                               [[label, *row] for label, row in common.items()]),
+                "At initialization, the linear layers' outputs that layer norm normalises: the part of their "
+                "variation across units that is the same for every letter (1: none tells the letters apart). "
+                "Layer norm divides each letter by its whole spread across units, so where this is near 1 the "
+                "letters' differences stay small; batch norm subtracts each unit's mean over the batch, which "
+                "removes the common part.")
 
 
 # ---- the GPT ----
