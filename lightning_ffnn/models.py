@@ -86,7 +86,8 @@ class SpecNetModule(L.LightningModule):
             the output layer (linear, ``output_dim`` units) is appended to it.
         init: weight init; every scheme but ``torch_default`` sets biases to zero.
         init_bounds: the (a, b) of the ``uniform`` init.
-        optimizer, lr, momentum, nesterov, weight_decay, betas: SGD or Adam, as in torch.optim.
+        optimizer, lr, momentum, nesterov, weight_decay, betas: SGD, Adam or AdamW, as in torch.optim (Adam adds
+            ``weight_decay`` times the weights to the gradient; AdamW shrinks the weights apart from it).
         lr_schedule, lr_warmup_fraction, lr_final: the learning rate over the run, counted in optimizer steps
             (`lightning_ffnn.schedules`): that fraction of the run's steps of linear warm-up to ``lr``, then ``constant`` (the
             default; with no warm-up the rate never changes), or a ``cosine`` or ``linear`` decay to ``lr_final``
@@ -116,7 +117,7 @@ class SpecNetModule(L.LightningModule):
         layers: list[dict] | None = None,
         init: InitName = "torch_default",
         init_bounds: tuple[float, float] = (-0.1, 0.1),
-        optimizer: Literal["sgd", "adam"] = "sgd",
+        optimizer: Literal["sgd", "adam", "adamw"] = "sgd",
         lr: float = 0.1,
         momentum: float = 0.0,
         nesterov: bool = False,
@@ -230,9 +231,9 @@ class SpecNetModule(L.LightningModule):
 
     def configure_optimizers(self):
         hp = self.hparams
-        if hp.optimizer == "adam":
-            optimizer = torch.optim.Adam(self.parameters(), lr=hp.lr, betas=tuple(hp.betas),
-                                         weight_decay=hp.weight_decay)
+        if hp.optimizer in ("adam", "adamw"):
+            adam = torch.optim.Adam if hp.optimizer == "adam" else torch.optim.AdamW
+            optimizer = adam(self.parameters(), lr=hp.lr, betas=tuple(hp.betas), weight_decay=hp.weight_decay)
         else:
             optimizer = torch.optim.SGD(self.parameters(), lr=hp.lr, momentum=hp.momentum, nesterov=hp.nesterov,
                                         weight_decay=hp.weight_decay)

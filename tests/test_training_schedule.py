@@ -1,6 +1,6 @@
 """The learning-rate schedule (``--model.lr_schedule``, `lightning_ffnn.schedules`) in real Lightning runs: every
 optimizer step uses the rate the formula gives, several steps per call change nothing, a resumed run ends where an
-unbroken one ends, and a run without a schedule is the run it was before schedules existed."""
+unbroken one ends, and a run without a schedule is the run it was before schedules existed. And the optimizers."""
 
 from __future__ import annotations
 
@@ -123,6 +123,16 @@ def test_without_a_schedule_the_optimizer_is_alone(tmp_path):
     module = SpecNetModule(task="classification", input_shape=[4], output_dim=3)
     assert isinstance(module.configure_optimizers(), torch.optim.SGD)
     assert not module.has_lr_schedule
+
+
+@pytest.mark.parametrize("name, cls", [("adam", torch.optim.Adam), ("adamw", torch.optim.AdamW)])
+def test_adam_and_adamw_are_torchs_with_the_settings(name, cls):
+    module = SpecNetModule(task="classification", input_shape=[4], output_dim=3, optimizer=name, lr=0.01,
+                           weight_decay=0.5, betas=(0.8, 0.9))
+    optimizer = module.configure_optimizers()
+    assert type(optimizer) is cls
+    group = optimizer.param_groups[0]
+    assert (group["lr"], group["weight_decay"], group["betas"]) == (0.01, 0.5, (0.8, 0.9))
 
 
 BAD = {

@@ -176,6 +176,26 @@ def _best(r: dict[str, Any]) -> tuple[int, dict[str, float]]:
     return best["epoch"] + 1, best
 
 
+#: The seeds of the GPT-against-RNN comparison (each sets the initial weights, the batch order and dropout's masks).
+SEEDS = (0, 1, 2)
+
+
+def seed_comparison(runs: dict[str, list[dict[str, Any]]]) -> tuple[list[list], dict[str, tuple[float, float]]]:
+    """Rows (config, best val loss of each seed with its epoch, mean, standard deviation, range) and each config's
+    (mean, standard deviation) of the best validation loss over its seeds' runs."""
+    import statistics
+
+    rows, stats = [], {}
+    for label, seeded in runs.items():
+        bests = [_best(r) for r in seeded]
+        losses = [b["val/loss"] for _, b in bests]
+        sd = statistics.stdev(losses) if len(losses) > 1 else 0.0
+        stats[label] = (statistics.mean(losses), sd)
+        rows.append([label, ", ".join(f"{b['val/loss']:.4f} ({e})" for e, b in bests), f"{stats[label][0]:.4f}",
+                     f"{sd:.4f}", f"{min(losses):.4f} - {max(losses):.4f}"])
+    return rows, stats
+
+
 def gpt_section(s: Section, opts: Options) -> None:
     from ..datamodules.text import CharTextDataModule
     from ..models import SpecNetModule
@@ -184,15 +204,18 @@ def gpt_section(s: Section, opts: Options) -> None:
           "4-head self-attention and a GELU MLP, each around a residual connection, all written as data in "
           "`configs/char_gpt.yaml`; with the numpy backend every backward is hand-written (`numpy_ops/attention.py`, "
           "`norm.py`, `embedding.py`, `residual.py`). Against it, the character RNN (`configs/char_rnn.yaml`) on "
-          "the same text and split. See docs/transformer.md.")
+          "the same text, split and validation windows. See docs/transformer.md.")
     extra = {"data.init_args.source": "zen", "data.init_args.seq_len": 16} if opts.quick else {}
     epochs = 1 if opts.quick else None
-    runs = {f"char_gpt, {b}": fit_config(opts, "char_gpt", f"gpt/char_gpt_{b}", b, epochs, extra)
-            for b in ("numpy", "torch")}
-    runs["char_rnn, numpy"] = fit_config(opts, "char_rnn", "gpt/char_rnn_numpy", "numpy", epochs, extra)
-    s.data("real", runs["char_rnn, numpy"]["data_source"])
+    seeds = SEEDS[:1] if opts.quick else SEEDS
+    gpt = fit_config(opts, "char_gpt", "gpt/char_gpt_numpy", "numpy", epochs, extra)
+    seeded = {config: [fit_config(opts, config, f"gpt/{config}_torch_seed{seed}", "torch", epochs,
+                                  {**extra, "model.seed": seed, "seed_everything": seed}) for seed in seeds]
+              for config in ("char_gpt", "char_rnn")}
+    runs = {"char_gpt, numpy": gpt, "char_gpt, torch": seeded["char_gpt"][0], "char_rnn, torch": seeded["char_rnn"][0]}
+    s.data("real", gpt["data_source"])
     s.figure(_loss_figure(runs, "next-character loss (nats)"), "gpt_loss", "Validation (solid) and training "
-             "(dashed) loss per character, per epoch.")
+             "(dashed) loss per character, per epoch (seed 0).")
     rows = []
     for label, r in runs.items():
         epoch, best = _best(r)
@@ -201,10 +224,16 @@ def gpt_section(s: Section, opts: Options) -> None:
                      data_label("real")])
     s.table(markdown_table(["config", "backend", "epochs", "best epoch", "best val loss", "val accuracy there",
                             "last val loss", "wall s", "data"], rows),
-            "Mean cross-entropy per character (nats) on the held-out tail of the text; the best epoch's checkpoint is "
-            "the one kept.")
-    gpt = runs["char_gpt, numpy"]
-    for label in ("char_gpt, numpy", "char_rnn, numpy"):
+            "Mean cross-entropy per character (nats) on the held-out tail of the text, seed 0; the best epoch's "
+            "checkpoint is the one kept.")
+    rows, stats = seed_comparison(seeded)
+    (gpt_mean, gpt_sd), (rnn_mean, rnn_sd) = stats["char_gpt"], stats["char_rnn"]
+    s.table(markdown_table(["config", "best val loss (epoch), seed " + ", ".join(map(str, seeds)), "mean",
+                            "standard deviation", "range"], rows),
+            f"The best validation loss over seeds {', '.join(map(str, seeds))} (torch backend; the seed sets the "
+            f"initial weights, the batch order and dropout's masks). GPT minus RNN: {gpt_mean - rnn_mean:+.4f} "
+            f"nats, against standard deviations of {gpt_sd:.4f} (GPT) and {rnn_sd:.4f} (RNN).")
+    for label in ("char_gpt, numpy", "char_rnn, torch"):
         s.code(char_model_sample(runs[label]))
         s.add(f"Above: 200 characters from {label} (best checkpoint), prompt 'Python ', temperature 1, seed 0.")
     data = gpt["settings"]["data"]
@@ -216,4 +245,4 @@ def gpt_section(s: Section, opts: Options) -> None:
     s.figure(attention_figure(attention_maps(model.net.eval(), x), dm.decode(x.numpy())), "gpt_attention",
              "Attention weights of the first block's heads on the first validation window: row t is where the "
              "prediction of character t + 1 looks; the causal mask leaves the upper triangle at 0.")
-    s.add("Commands: " + "; ".join(f"`{r['command']}`" for r in runs.values()))
+    s.add("Commands: " + "; ".join(f"`{r['command']}`" for r in [gpt, *seeded["char_gpt"], *seeded["char_rnn"]]))
