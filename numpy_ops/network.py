@@ -25,7 +25,7 @@ from .pooling_fast import AvgPool2dOp, MaxPool2dOp
 from .reshape import flatten
 from .residual import add
 from .rnn import RNNOp
-from .lstm import LSTMOp
+from .lstm_fast import LSTMOp
 from .gru import GRUOp
 from .user_op import load_op
 
