@@ -19,6 +19,12 @@ Backward, in reverse::
 
 A masked score is -inf, so its weight p is exactly 0 and so is its ds: the mask needs no backward of its
 own. It must act *before* the softmax (a weight zeroed after it leaves rows that no longer sum to 1).
+
+Two masks, combined (a key is hidden from a query if either hides it): the causal one (key j > query i) and an
+optional key-padding mask (N, T), True where key j of sequence n is padding, as ``nn.MultiheadAttention``'s
+``key_padding_mask``. A query that may see no key at all (left padding under the causal mask: a padded first
+step) gets all-zero weights, so its attention output is 0 and its row sends no gradient back; this is what
+``nn.MultiheadAttention`` gives in training in torch 2.13 (its inference fast path gives NaN there instead).
 """
 
 from __future__ import annotations
@@ -46,27 +52,39 @@ def causal_mask(T: int) -> np.ndarray:
     return np.triu(np.ones((T, T), dtype=bool), k=1)
 
 
+def masked_softmax_last(s: np.ndarray, hidden: np.ndarray) -> np.ndarray:
+    """softmax over the last axis of ``s`` with the entries where ``hidden`` (broadcast to s) is True left out;
+    a row whose every entry is hidden gets all-zero weights instead of 0 / 0."""
+    empty = hidden.all(axis=-1, keepdims=True)
+    if not empty.any():
+        return softmax_last(np.where(hidden, -np.inf, s))
+    p = softmax_last(np.where(hidden & ~empty, -np.inf, s))  # an empty row sees every key (no -inf - -inf) ...
+    return np.where(empty, 0, p)  # ... and then gets weight 0 everywhere
+
+
 class AttentionOp(Op):
-    """``forward(x, in_proj_weight, in_proj_bias, out_proj_weight, out_proj_bias)`` -> out (N, T, D).
+    """``forward(x, in_proj_weight, in_proj_bias, out_proj_weight, out_proj_bias[, key_padding_mask])`` -> out
+    (N, T, D).
 
     Shapes as in the module docstring; ``num_heads`` must divide D. ``causal=True`` lets step i attend only
-    to steps 0..i (a language model). ``backward`` returns ``(dx, dW_in, db_in, dW_out, db_out)``.
-    `weights` gives the attention maps p (N, H, T, T) of an input, for drawing them.
+    to steps 0..i (a language model). ``key_padding=True``: forward takes a sixth input, ``key_padding_mask``,
+    booleans (N, T), True where a key is padding. ``backward`` returns ``(dx, dW_in, db_in, dW_out, db_out)``,
+    and None for the mask with ``key_padding``. `weights` gives the attention maps p (N, H, T, T) of an input, for drawing them.
     """
 
     name = "attention"
-    n_inputs = 5
     softmax_backward = staticmethod(softmax_last_backward)
 
-    def __init__(self, num_heads: int = 1, causal: bool = False):
+    def __init__(self, num_heads: int = 1, causal: bool = False, key_padding: bool = False):
         if isinstance(num_heads, bool) or not isinstance(num_heads, (int, np.integer)) or num_heads < 1:
             raise ValueError(f"attention: num_heads must be an integer >= 1, got {num_heads!r}")
-        self.num_heads, self.causal = int(num_heads), bool(causal)
+        self.num_heads, self.causal, self.key_padding = int(num_heads), bool(causal), bool(key_padding)
+        self.n_inputs = 6 if self.key_padding else 5
 
     def extra_repr(self) -> str:
-        return f"num_heads={self.num_heads}, causal={self.causal}"
+        return f"num_heads={self.num_heads}, causal={self.causal}" + (", key_padding=True" if self.key_padding else "")
 
-    def _check(self, x, w_in, b_in, w_out, b_out) -> None:
+    def _check(self, x, w_in, b_in, w_out, b_out, key_padding_mask=None) -> None:
         if x.ndim != 3:
             raise ValueError(f"attention: input must be (batch, time, features), got shape {x.shape}")
         D = x.shape[2]
@@ -79,27 +97,45 @@ class AttentionOp(Op):
                              f"out_proj.bias of shapes {expected}, got {got}")
         if x.dtype != w_in.dtype:
             raise TypeError(f"attention: input dtype {x.dtype} differs from weight dtype {w_in.dtype}")
+        if (key_padding_mask is not None) != self.key_padding:
+            raise ValueError("attention: a key_padding_mask is the sixth input of an AttentionOp(key_padding=True), "
+                             f"and only of one; this op has key_padding={self.key_padding} and got "
+                             f"{'a' if key_padding_mask is not None else 'no'} mask")
+        if key_padding_mask is not None:
+            if key_padding_mask.dtype != bool:
+                raise TypeError(f"attention: key_padding_mask must be booleans (True where a key is padding), "
+                                f"got dtype {key_padding_mask.dtype}")
+            if key_padding_mask.shape != x.shape[:2]:
+                raise ValueError(f"attention: key_padding_mask must be (batch, time) = {x.shape[:2]}, "
+                                 f"got shape {key_padding_mask.shape}")
+
+    def _hidden(self, T: int, key_padding_mask) -> np.ndarray | None:
+        """Where a query may not see a key, broadcastable to the scores (N, H, T, T); None when it sees all."""
+        hidden = causal_mask(T) if self.causal else None
+        if key_padding_mask is not None:
+            padding = key_padding_mask[:, None, None, :]
+            hidden = padding if hidden is None else hidden | padding
+        return hidden
 
     def _heads(self, a: np.ndarray) -> np.ndarray:
         """(N, T, D) -> (N, H, T, d)."""
         N, T, D = a.shape
         return a.reshape(N, T, self.num_heads, D // self.num_heads).transpose(0, 2, 1, 3)
 
-    def _scores(self, x, w_in, b_in):
+    def _scores(self, x, w_in, b_in, key_padding_mask=None):
         qkv = x @ w_in.T + b_in
         q, k, v = (self._heads(part) for part in np.split(qkv, 3, axis=-1))
         s = q @ k.transpose(0, 1, 3, 2) / math.sqrt(q.shape[-1])
-        if self.causal:
-            s = np.where(causal_mask(x.shape[1]), -np.inf, s)
-        return q, k, v, softmax_last(s)
+        hidden = self._hidden(x.shape[1], key_padding_mask)
+        return q, k, v, softmax_last(s) if hidden is None else masked_softmax_last(s, hidden)
 
-    def weights(self, x, w_in, b_in, w_out=None, b_out=None) -> np.ndarray:
+    def weights(self, x, w_in, b_in, w_out=None, b_out=None, key_padding_mask=None) -> np.ndarray:
         """The attention maps p (N, H, T, T) of input x: row i is query i's weights over the keys."""
-        return self._scores(x, w_in, b_in)[3]
+        return self._scores(x, w_in, b_in, key_padding_mask)[3]
 
-    def forward(self, x, w_in, b_in, w_out, b_out):
-        self._check(x, w_in, b_in, w_out, b_out)
-        q, k, v, p = self._scores(x, w_in, b_in)
+    def forward(self, x, w_in, b_in, w_out, b_out, key_padding_mask=None):
+        self._check(x, w_in, b_in, w_out, b_out, key_padding_mask)
+        q, k, v, p = self._scores(x, w_in, b_in, key_padding_mask)
         N, T, D = x.shape
         a = (p @ v).transpose(0, 2, 1, 3).reshape(N, T, D)
         return a @ w_out.T + b_out, (x, w_in, w_out, q, k, v, p, a)
@@ -117,4 +153,5 @@ class AttentionOp(Op):
         dqkv = np.concatenate([h.transpose(0, 2, 1, 3).reshape(N, T, D) for h in (dq, dk, dv)], axis=-1)
         dqkv2 = dqkv.reshape(-1, 3 * D)
         dx = (dqkv2 @ w_in).reshape(x.shape)
-        return dx, dqkv2.T @ x.reshape(-1, D), dqkv2.sum(axis=0), dw_out, db_out
+        grads = (dx, dqkv2.T @ x.reshape(-1, D), dqkv2.sum(axis=0), dw_out, db_out)
+        return (*grads, None) if self.key_padding else grads

@@ -60,7 +60,7 @@ class AttentionWithoutRowSum(AttentionOp):
 class AttentionWithoutScale(AttentionOp):
     """Scores q k^T without the 1 / sqrt(d)."""
 
-    def _scores(self, x, w_in, b_in):
+    def _scores(self, x, w_in, b_in, key_padding_mask=None):
         q, k, v, _ = super()._scores(x, w_in, b_in)
         s = q @ k.transpose(0, 1, 3, 2)
         if self.causal:
@@ -71,10 +71,17 @@ class AttentionWithoutScale(AttentionOp):
 class AttentionMaskAfterSoftmax(AttentionOp):
     """The causal mask zeroes weights after the softmax (rows no longer sum to 1)."""
 
-    def _scores(self, x, w_in, b_in):
+    def _scores(self, x, w_in, b_in, key_padding_mask=None):
         q, k, v, _ = AttentionOp(self.num_heads, False)._scores(x, w_in, b_in)
         p = softmax_last(q @ k.transpose(0, 1, 3, 2) / np.sqrt(q.shape[-1]))
         return q, k, v, np.where(causal_mask(x.shape[1]), 0.0, p)
+
+
+class AttentionIgnoringPadding(AttentionOp):
+    """The key-padding mask taken but never applied: padded keys still get weight."""
+
+    def _scores(self, x, w_in, b_in, key_padding_mask=None):
+        return super()._scores(x, w_in, b_in)
 
 
 # name: (reference, the mutant, what must be reported: an input's name, or "output")
@@ -88,6 +95,8 @@ MUTANTS = {
                                                               "in_proj_weight"),
     "attention without 1/sqrt(d)": ("attention", AttentionWithoutScale(2), "output"),
     "causal attention mask after the softmax": ("causal_attention", AttentionMaskAfterSoftmax(2, True), "output"),
+    "padded attention with the padding mask ignored": ("padded_attention", AttentionIgnoringPadding(2, True, True),
+                                                       "output"),
 }
 
 
@@ -113,5 +122,6 @@ def test_the_running_statistics_are_compared_not_called_a_mistake():
 
 
 def test_the_references_of_this_half_are_registered():
-    assert {"batch_norm", "batch_norm_eval", "layer_norm", "embedding", "attention", "causal_attention"} <= set(
+    assert {"batch_norm", "batch_norm_eval", "layer_norm", "embedding", "attention", "causal_attention",
+            "padded_attention"} <= set(
         REFERENCES)

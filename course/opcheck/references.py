@@ -147,6 +147,16 @@ def _attention_inputs(rng, n, t, d):
             rng.standard_normal((d, d)) * 0.5, rng.standard_normal(d))
 
 
+def _padded_attention_inputs(rng, n, t, d):
+    """`_attention_inputs` and a key-padding mask (N, T), True at padding: sequence 0 padded at its end, sequence 1
+    (when there is one) at its start, so that under the causal mask its first query may see no key at all."""
+    mask = np.zeros((n, t), dtype=bool)
+    mask[0, t - 1:] = True
+    if n > 1:
+        mask[1, :2] = True
+    return (*_attention_inputs(rng, n, t, d), mask)
+
+
 _BATCH_NORM_CASES = (Case("batch 1, images", 1, dict(n=1, c=3, hw=(3, 5))), Case("odd sizes", 7, dict(n=7, c=5)),
                      Case("batch 3", 3, dict(n=3, c=2)))
 _BATCH_NORM_NAMES = ("x", "weight", "bias", "running_mean", "running_var")
@@ -165,6 +175,8 @@ register(Reference("attention", lambda: AttentionOp(num_heads=2), _ATTENTION_NAM
                    _ATTENTION_CASES))
 register(Reference("causal_attention", lambda: AttentionOp(num_heads=2, causal=True), _ATTENTION_NAMES,
                    _attention_inputs, _ATTENTION_CASES))
+register(Reference("padded_attention", lambda: AttentionOp(num_heads=2, causal=True, key_padding=True),
+                   (*_ATTENTION_NAMES, "key_padding_mask"), _padded_attention_inputs, _ATTENTION_CASES))
 
 
 # ---- convolution, pooling, recurrence ----
