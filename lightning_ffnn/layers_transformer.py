@@ -120,7 +120,11 @@ class TorchAttention(nn.MultiheadAttention):
         if self.causal:
             T = x.shape[1]
             mask = torch.ones(T, T, dtype=torch.bool, device=x.device).triu(1)
-        return super().forward(x, x, x, key_padding_mask=key_padding_mask, attn_mask=mask, need_weights=False)[0]
+        out = super().forward(x, x, x, key_padding_mask=key_padding_mask, attn_mask=mask, need_weights=False)[0]
+        # With batch_first, nn.MultiheadAttention returns a transposed view of a (T, N, D) result, and nn.Dropout
+        # draws its mask in its input's memory order: laid out row-major, a dropout after attention draws the mask
+        # the NumPy backend draws (lightning_ffnn.rng), so a seed gives the same run on both backends.
+        return out.contiguous()
 
     def extra_repr(self) -> str:
         return f"dim={self.embed_dim}, num_heads={self.num_heads}, causal={self.causal}"
