@@ -20,7 +20,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from numpy_ops.attention import AttentionOp
+from numpy_ops.attention_fast import AttentionOp
 from numpy_ops.embedding import embedding, position_embedding
 from numpy_ops.norm import BatchNormOp, LayerNormOp
 from numpy_ops.residual import add
@@ -132,7 +132,7 @@ class TorchAttention(nn.MultiheadAttention):
 
 class NumpyAttention(TorchAttention):
     """`TorchAttention`'s parameters (so ``nn.MultiheadAttention``'s names, state dict and init) computed by
-    `numpy_ops.attention.AttentionOp`. `weights(x)` gives the attention maps (N, H, T, T) for drawing."""
+    `numpy_ops.attention_fast.AttentionOp` (the fast form of `numpy_ops.attention`'s). `weights(x)` gives the attention maps (N, H, T, T) for drawing."""
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -15,7 +15,7 @@ import numpy as np
 from . import spec as S
 from .activations_fast import get_fast_activation
 from .conv import Conv2dOp
-from .attention import AttentionOp
+from .attention_fast import AttentionOp
 from .dropout import check_p, dropout, dropout_mask
 from .embedding import embedding, position_embedding
 from .layers import linear
