@@ -1,5 +1,6 @@
 """The attention the training paths run: `numpy_ops.attention.AttentionOp`'s formulas with the work done in place,
-giving the same numbers (tests/test_numpy_ops_attention_fast.py checks that; docs/speed.md says what it saves).
+giving the same numbers to rounding (float64: within 1e-12; tests/test_numpy_ops_attention_fast.py; docs/speed.md
+says what it saves).
 
 What differs from the textbook form:
 

@@ -1,16 +1,20 @@
-"""The LSTM the training paths run: `numpy_ops.lstm.LSTMOp`'s formulas, with each time step's work done in
-preallocated arrays instead of new ones, giving the very same numbers (tests/test_numpy_ops_gated.py checks that,
-bit for bit; docs/speed.md says what it saves).
+"""The LSTM the training paths run: `numpy_ops.lstm.LSTMOp`'s formulas, time-major, with each time step's work done
+in arrays made once per layer instead of new ones. The forward does the textbook's float operations in its order (the
+same output, bit for bit in float64); the backward's sums are grouped differently in one place (dW_hh's first step),
+so its gradients agree to rounding (tests/test_numpy_ops_lstm_fast.py checks both; docs/speed.md says what it saves).
 
-What differs from the textbook form, and why it changes no number:
+What differs from the textbook form:
 
 * The sigmoid gates' rows of the weights and biases are halved once, before the loop (exact: a power of two), so
   the pre-activations come out already halved for those gates, and one ``tanh`` over all 4H columns of a step
   gives tanh(a/2) for i, f, o and tanh(a) for g; ``0.5 + 0.5 * tanh(a/2)`` is `numpy_ops.gated.sigmoid`.
-* Every step writes into its slice of arrays made once per layer (gates, cell states, their tanh, hidden states)
-  with ``out=``; the forward keeps tanh(c_t) for the backward instead of computing it again.
-* The backward's local factors are computed in place over all steps at once, and its loop updates dh and dc in
-  place.
+* Arrays are time-major, (T, N, ...), so that each step's slices are contiguous (an elementwise NumPy operation on
+  a strided (N, H) slice of an (N, T, H) array took twice as long here); every step writes into its slice of arrays
+  made once per layer (gates, cell states, their tanh, hidden states) with ``out=``; the forward keeps tanh(c_t) for
+  the backward instead of computing it again.
+* The backward's local factors are computed in place over all steps at once, its loop updates dh and dc in place
+  and overwrites the factors with da, and dW_hh is one product over steps 1..T-1 plus step 0's with h0 (no
+  concatenated copy of the states).
 
 Classes keep the names of the ones they speed up, so a network prints the same.
 """
