@@ -96,7 +96,7 @@ def _grade(args) -> int:
         print(f"course.py: {args.submissions}: no such directory", file=sys.stderr)
         return 2
     try:
-        tasks, other = lab_tasks(args.lab)
+        tasks = lab_tasks(args.lab)
     except KeyError as exc:
         print(f"course.py: {exc.args[0]}", file=sys.stderr)
         return 2
@@ -104,9 +104,6 @@ def _grade(args) -> int:
     if not submissions and not refused:
         print(f"course.py: {args.submissions}: no student folders in it", file=sys.stderr)
         return 2
-    if other:
-        print(f"course.py: not graded here (no op to check; each handout's check.py checks them): "
-              f"{', '.join(other)}", file=sys.stderr)
     hide = [args.submissions] + ([args.out] if args.out else [])
     return teacher.run(args, submissions, hide, prog="course.py", student_column=True, refused=refused)
 
