@@ -180,7 +180,7 @@ class _Runner:
             elif self.ref_op is None or w.size <= SAMPLED:
                 out.append(numerical_gradient(f, w, H))
             else:
-                out.append(_sampled_gradient(f, w, np.random.default_rng([i, w.size]).choice(w.size, SAMPLED, False)))
+                out.append(numerical_gradient(f, w, H, at=np.random.default_rng([i, w.size]).choice(w.size, SAMPLED, False)))
         return out
 
     def at_output(self, inputs, out, dout):
@@ -317,22 +317,6 @@ class _Runner:
             r.passed = not r.problems
             results.append(r)
         return results
-
-
-def _sampled_gradient(f, x: np.ndarray, flat_indices: np.ndarray) -> np.ndarray:
-    """Central differences of ``f()`` with respect to ``x`` at ``flat_indices`` (``x`` is changed in place and
-    restored, as `numerical_gradient` does); NaN elsewhere."""
-    grad = np.full(x.shape, np.nan)
-    for flat in flat_indices:
-        i = np.unravel_index(int(flat), x.shape)
-        old = x[i].copy()
-        x[i] = old + H
-        fp = f()
-        x[i] = old - H
-        fm = f()
-        x[i] = old
-        grad[i] = (fp - fm) / (2 * H)
-    return grad
 
 
 def check(op, like: str | Reference | None = None, shapes: Sequence[Sequence[int]] | None = None,
