@@ -86,6 +86,7 @@ def _grade_parser(sub) -> None:
     g.add_argument("--out", type=Path, help="write grades.csv, rows.csv, grades.md and summary.md here")
     g.add_argument("--seed", type=int, default=0, help="seed of the hidden cases' inputs (default 0)")
     teacher.add_arguments(g)
+    g.set_defaults(layout="torch")  # a handout's linear layer is torch's (out, in): its model trains with that
 
 
 def _grade(args) -> int:

@@ -21,6 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
+from course.opcheck import layouts
 from course.opcheck.checks import check
 from course.opcheck.references import REFERENCES, Case, Reference
 
@@ -79,6 +80,9 @@ class Settings:
     hidden: int = 2                      # hidden cases per reference
     weights: Weights = field(default_factory=Weights)
     guess: Callable[[str], str | None] = lambda name: None
+    #: The linear op's weight layout (`course.opcheck.layouts`): None finds each op's from its output, as check_op
+    #: does; a handout's is "torch" (its model trains with that layout).
+    layout: str | None = None
 
 
 def hidden_reference(ref: Reference, seed: int, n: int) -> Reference:
@@ -176,12 +180,18 @@ class _Grader:
         try:
             self.load(task)  # the op before may have stopped the child: a new one loads the file again
             self.child.restart_clock()
+            op = RemoteOp(self.child, info)
             reference = hidden_reference(REFERENCES[ref], self.settings.seed, self.settings.hidden)
-            report = check(RemoteOp(self.child, info), like=reference, seed=self.settings.seed)
+            reference, layout = layouts.resolve(op, reference, self.settings.layout if ref == "linear" else None,
+                                                self.settings.seed)
+            report = check(op, like=reference, seed=self.settings.seed)
         except Stopped as stop:
             self.close()
             return self.row(task, op_name, ref, stop.result, stop.detail)
-        return self.row(task, op_name, ref, "", "", report)
+        row = self.row(task, op_name, ref, "", "", report)
+        if layout is not None and layout.name != "torch":
+            row.hint = "; ".join(filter(None, [f"layout assumed: {layout.says}", row.hint]))
+        return row
 
     def grade_value(self, task: Task) -> Row:
         lab, _, name = task.value.partition(":")
