@@ -132,7 +132,8 @@ class TorchAttention(nn.MultiheadAttention):
 
 class NumpyAttention(TorchAttention):
     """`TorchAttention`'s parameters (so ``nn.MultiheadAttention``'s names, state dict and init) computed by
-    `numpy_ops.attention_fast.AttentionOp` (the fast form of `numpy_ops.attention`'s). `weights(x)` gives the attention maps (N, H, T, T) for drawing."""
+    `numpy_ops.attention_fast.AttentionOp` (the fast form of `numpy_ops.attention`'s). `weights(x)` gives the
+    attention maps (N, H, T, T) for drawing."""
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

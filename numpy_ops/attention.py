@@ -69,7 +69,8 @@ class AttentionOp(Op):
     Shapes as in the module docstring; ``num_heads`` must divide D. ``causal=True`` lets step i attend only
     to steps 0..i (a language model). ``key_padding=True``: forward takes a sixth input, ``key_padding_mask``,
     booleans (N, T), True where a key is padding. ``backward`` returns ``(dx, dW_in, db_in, dW_out, db_out)``,
-    and None for the mask with ``key_padding``. `weights` gives the attention maps p (N, H, T, T) of an input, for drawing them.
+    and None for the mask with ``key_padding``. `weights` gives the attention maps p (N, H, T, T) of an input, for
+    drawing them.
     """
 
     name = "attention"

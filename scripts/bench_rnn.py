@@ -5,6 +5,7 @@
     PYTHONPATH=. python scripts/bench_rnn.py --profile    # and cProfile of the numpy backend's steps
     PYTHONPATH=. python scripts/bench_rnn.py --threads 1  # torch on one intra-op thread
     PYTHONPATH=. python scripts/bench_rnn.py --cell lstm  # the LSTM (or gru) in place of the simple RNN
+    PYTHONPATH=. python scripts/bench_rnn.py --threads 1 --blas_threads 2  # torch on one thread, NumPy's BLAS on two
 
 The case: tanh RNN (or ``--cell lstm``, ``gru``; H = 128) over 28 steps of 28 pixels, last state -> linear(10),
 softmax cross-entropy, Adam lr 1e-3, float32, batch 100, synthetic data (random pixels and labels: timing needs no real digits). Paths:
@@ -153,12 +154,14 @@ def main(argv: list[str] | None = None) -> int:
                    help="torch intra-op threads (default: torch's own). On a loaded machine 2 threads made nn.RNN "
                         "several times slower than 1 (measured here); the numpy backend's BLAS uses 1 either way")
     p.add_argument("--cell", choices=tuple(CELLS), default="rnn", help="the recurrent layer (default rnn)")
+    p.add_argument("--blas_threads", type=int, default=1,
+                   help="NumPy's BLAS threads (default 1, as training sets them; to measure another split)")
     args = p.parse_args(argv)
     if args.threads is not None:
         torch.set_num_threads(args.threads)
     # NumPy's BLAS on one thread, as the training CLI sets it (`configure_runtime`): left at OpenBLAS's default (one
     # per core) the LSTM's products ran 15-20x slower here on two shared cores, and that is not what training runs.
-    limit_blas_threads(1)
+    limit_blas_threads(args.blas_threads)
     steps = 15 if args.quick else args.steps
     if steps <= WARMUP + 2:
         p.error(f"--steps must be more than {WARMUP + 2} (the first {WARMUP} are warm-up)")
@@ -170,7 +173,9 @@ def main(argv: list[str] | None = None) -> int:
     rows["(c) Lightning, numpy backend"], profile = lightning("numpy", steps, args.profile, args.cell)
     ratio = rows["(c) Lightning, numpy backend"] / rows["(b) Lightning, torch backend"]
     print(f"{module if args.cell != 'rnn' else 'RNN tanh'} H={H}, {T} steps of {D}, batch {BATCH}, float32, Adam; {steps} steps a path "
-          f"(median after {WARMUP} warm-up); torch threads {torch.get_num_threads()}, cpus {os.cpu_count()}\n")
+          f"(median after {WARMUP} warm-up); torch threads {torch.get_num_threads()}, "
+          f"BLAS threads {args.blas_threads}, "
+          f"cpus {os.cpu_count()}\n")
     print(markdown_table(["path", "ms / step"], [[k, f"{v:.2f}"] for k, v in rows.items()], align_numbers=True))
     n_ms, t_ms = op_alone(max(5, steps // 3), args.cell)
     print(f"\nnumpy backend / torch backend: {ratio:.2f}x (target: within 2x)")

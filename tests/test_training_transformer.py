@@ -24,8 +24,9 @@ TINY_GPT = ["--data.init_args.source", "zen", "--data.init_args.seq_len", "8", "
 TINY_GPT_DROPOUT = ["--data.init_args.source", "zen", "--data.init_args.seq_len", "8", "--data.init_args.stride", "8",
                     "--trainer.limit_train_batches", "6", "--model.layers",
                     "[{type: embedding, num_embeddings: 76, embedding_dim: 8}, {type: position_embedding}, "
-                    + 2 * ("{type: residual, layers: [{type: layer_norm}, {type: attention, num_heads: 2, causal: true}, "
-                           "{type: dropout, p: 0.2}]}, {type: residual, layers: [{type: layer_norm}, "
+                    + 2 * ("{type: residual, layers: [{type: layer_norm}, "
+                           "{type: attention, num_heads: 2, causal: true}, {type: dropout, p: 0.2}]}, "
+                           "{type: residual, layers: [{type: layer_norm}, "
                            "{type: linear, out_features: 16}, {type: activation, name: gelu}, "
                            "{type: linear, out_features: 8}, {type: dropout, p: 0.2}]}, ")
                     + "{type: layer_norm}]"]
