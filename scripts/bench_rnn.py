@@ -52,7 +52,7 @@ T, D, H, C, BATCH, WARMUP = 28, 28, 128, 10, 100, 5
 CLOCKS = {"wall": time.perf_counter, "cpu": time.process_time}
 clock = CLOCKS["wall"]
 #: --cell: (torch module, numpy_ops op class) of each recurrent layer type
-CELLS = {"rnn": ("RNN", "numpy_ops.rnn:RNNOp"), "lstm": ("LSTM", "numpy_ops.lstm:LSTMOp"),
+CELLS = {"rnn": ("RNN", "numpy_ops.rnn:RNNOp"), "lstm": ("LSTM", "numpy_ops.lstm_fast:LSTMOp"),
          "gru": ("GRU", "numpy_ops.gru:GRUOp")}
 
 
