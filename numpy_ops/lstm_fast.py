@@ -1,7 +1,7 @@
 """The LSTM the training paths run: `numpy_ops.lstm.LSTMOp`'s formulas, time-major, with each time step's work done
 in arrays made once per layer instead of new ones. The forward does the textbook's float operations in its order (the
-same output, bit for bit in float64); the backward's sums are grouped differently in one place (dW_hh's first step),
-so its gradients agree to rounding (tests/test_numpy_ops_lstm_fast.py checks both; docs/speed.md says what it saves).
+same output, bit for bit in float64); the backward writes a few products differently (s - s^2 for s (1 - s), dW_hh's
+first step apart), so its gradients agree to rounding (tests/test_numpy_ops_lstm_fast.py checks both; docs/speed.md says what it saves).
 
 What differs from the textbook form:
 
@@ -81,11 +81,7 @@ class LSTMOp(textbook.LSTMOp):
         W_ihs, W_hhs, layers = cache[2:2 + L], cache[2 + L:2 + 2 * L], cache[2 + 2 * L:]
         T, N, H = layers[-1].shape
         h0s, c0s = h0.reshape(L, N, H), c0.reshape(L, N, H)
-        if self.output == "all":
-            dup = dout.transpose(1, 0, 2)
-        else:
-            dup = np.zeros((T, N, H), dtype=dout.dtype)
-            dup[-1] = dout
+        dup = dout.transpose(1, 0, 2) if self.output == "all" else dout  # "last": only h_T gets a gradient from above
         grads, dh0, dc0 = [None] * (4 * L), np.empty_like(h0s), np.empty_like(c0s)
         for l in reversed(range(L)):
             inp, gates, cs, tcs, hs = layers[5 * l:5 * l + 5]
@@ -101,27 +97,35 @@ class LSTMOp(textbook.LSTMOp):
 
     @staticmethod
     def _sweep_fast(dh_out, gates, cs, tc, c0, W_hh):
-        """`numpy_ops.lstm.LSTMOp._sweep`, time-major and in place: da (T, N, 4H), dh0 and dc0 (N, H)."""
+        """`numpy_ops.lstm.LSTMOp._sweep`, time-major and in place: da (T, N, 4H), dh0 and dc0 (N, H). ``dh_out``:
+        the gradient from above of every h_t (T, N, H), or of h_T alone (N, H)."""
         T, N, H = cs.shape
         i, f, g, o = (gates[:, :, k * H:(k + 1) * H] for k in range(4))
         factor = np.empty((T, N, 4 * H), dtype=gates.dtype)
         fi, ff, fg, fo = (factor[:, :, k * H:(k + 1) * H] for k in range(4))
-        tmp = np.empty((T, N, H), dtype=gates.dtype)
-        c_prev = np.concatenate([c0[None], cs[:-1]])
-        # the textbook's products in its order: g * i * (1 - i), c_{t-1} * f * (1 - f), i * (1 - g^2),
-        # tanh(c) * o * (1 - o), and o * (1 - tanh(c)^2)
-        for out, first, second in ((fi, g, i), (ff, c_prev, f), (fo, tc, o)):
-            np.multiply(first, second, out=out)
-            out *= np.subtract(1, second, out=tmp)
-        np.multiply(i, np.subtract(1, np.multiply(g, g, out=tmp), out=tmp), out=fg)
-        dc_from_h = np.multiply(tc, tc, out=c_prev)
+        # the textbook's factors, each written in its slice without a temporary array: s (1 - s) as s - s^2 for
+        # the sigmoid gates, times g, c_{t-1}, tanh(c); and i (1 - g^2)
+        for out, s in ((fi, i), (ff, f), (fo, o)):
+            np.multiply(s, s, out=out)
+            np.subtract(s, out, out=out)
+        fi *= g
+        ff[0] *= c0
+        ff[1:] *= cs[:-1]
+        fo *= tc
+        np.multiply(g, g, out=fg)
+        np.subtract(1, fg, out=fg)
+        fg *= i
+        dc_from_h = np.multiply(tc, tc)
         np.subtract(1, dc_from_h, out=dc_from_h)
         dc_from_h *= o
         da = factor  # overwritten step by step, from the last: step t's factors are read before they are replaced
         dh, dc = np.zeros((N, H), dtype=gates.dtype), np.zeros((N, H), dtype=gates.dtype)
         dh_next, tmp_h = np.empty_like(dh), np.empty_like(dh)
+        if dh_out.ndim == 2:
+            dh += dh_out
         for t in reversed(range(T)):
-            dh += dh_out[t]  # dh held da_{t+1} W_hh: what h_t sends to step t+1
+            if dh_out.ndim == 3:
+                dh += dh_out[t]  # dh held da_{t+1} W_hh: what h_t sends to step t+1
             dc += np.multiply(dh, dc_from_h[t], out=tmp_h)  # dc held dc_{t+1} f_{t+1}
             d = da[t].reshape(N, 4, H)
             d[:, :3] *= dc[:, None]
