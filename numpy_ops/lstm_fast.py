@@ -1,7 +1,8 @@
 """The LSTM the training paths run: `numpy_ops.lstm.LSTMOp`'s formulas, time-major, with each time step's work done
 in arrays made once per layer instead of new ones. The forward does the textbook's float operations in its order (the
 same output, bit for bit in float64); the backward writes a few products differently (s - s^2 for s (1 - s), dW_hh's
-first step apart), so its gradients agree to rounding (tests/test_numpy_ops_lstm_fast.py checks both; docs/speed.md says what it saves).
+first step apart), so its gradients agree to rounding (tests/test_numpy_ops_lstm_fast.py checks both; docs/speed.md
+says what it saves).
 
 What differs from the textbook form:
 
