@@ -32,18 +32,24 @@ from .op import Op
 
 def softmax_last(s: np.ndarray) -> np.ndarray:
     """softmax over the last axis, shifted by the row maximum (no overflow; -inf entries give 0)."""
+    # BEGIN SOLUTION attention
     e = np.exp(s - s.max(axis=-1, keepdims=True))
     return e / e.sum(axis=-1, keepdims=True)
+    # END SOLUTION
 
 
 def softmax_last_backward(dp: np.ndarray, p: np.ndarray) -> np.ndarray:
     """dL/ds for p = softmax(s) over the last axis, from dL/dp."""
+    # BEGIN SOLUTION attention
     return p * (dp - (dp * p).sum(axis=-1, keepdims=True))
+    # END SOLUTION
 
 
 def causal_mask(T: int) -> np.ndarray:
     """(T, T) booleans, True where query i may not see key j (j > i)."""
+    # BEGIN SOLUTION causal_attention
     return np.triu(np.ones((T, T), dtype=bool), k=1)
+    # END SOLUTION
 
 
 class AttentionOp(Op):
@@ -86,12 +92,19 @@ class AttentionOp(Op):
         return a.reshape(N, T, self.num_heads, D // self.num_heads).transpose(0, 2, 1, 3)
 
     def _scores(self, x, w_in, b_in):
+        """q, k, v (N, H, T, d) and the attention weights p (N, H, T, T)."""
+        # BEGIN SOLUTION attention
         qkv = x @ w_in.T + b_in
         q, k, v = (self._heads(part) for part in np.split(qkv, 3, axis=-1))
         s = q @ k.transpose(0, 1, 3, 2) / math.sqrt(q.shape[-1])
+        # END SOLUTION
         if self.causal:
+            # BEGIN SOLUTION causal_attention
             s = np.where(causal_mask(x.shape[1]), -np.inf, s)
+            # END SOLUTION
+        # BEGIN SOLUTION attention
         return q, k, v, softmax_last(s)
+        # END SOLUTION
 
     def weights(self, x, w_in, b_in, w_out=None, b_out=None) -> np.ndarray:
         """The attention maps p (N, H, T, T) of input x: row i is query i's weights over the keys."""
@@ -101,12 +114,15 @@ class AttentionOp(Op):
         self._check(x, w_in, b_in, w_out, b_out)
         q, k, v, p = self._scores(x, w_in, b_in)
         N, T, D = x.shape
+        # BEGIN SOLUTION attention
         a = (p @ v).transpose(0, 2, 1, 3).reshape(N, T, D)
         return a @ w_out.T + b_out, (x, w_in, w_out, q, k, v, p, a)
+        # END SOLUTION
 
     def backward(self, dout, cache):
         x, w_in, w_out, q, k, v, p, a = cache
         N, T, D = x.shape
+        # BEGIN SOLUTION attention
         dout2 = dout.reshape(-1, D)
         dw_out, db_out = dout2.T @ a.reshape(-1, D), dout2.sum(axis=0)
         da = self._heads(dout @ w_out)
@@ -118,3 +134,4 @@ class AttentionOp(Op):
         dqkv2 = dqkv.reshape(-1, 3 * D)
         dx = (dqkv2 @ w_in).reshape(x.shape)
         return dx, dqkv2.T @ x.reshape(-1, D), dqkv2.sum(axis=0), dw_out, db_out
+        # END SOLUTION
