@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from course.opcheck import hints, mistakes
+from course.opcheck.checks import _upstream as upstream
 from course.opcheck.checks import check as check_gradients
 from course.opcheck.references import Case, get_reference
 from numpy_ops.gradcheck import numerical_gradient
@@ -152,7 +153,7 @@ class OpTask:
         """The results of the reference's known mistakes that this task checks, on the recorded inputs and on
         upstream gradients drawn here: numbers only (`course.opcheck.mistakes`)."""
         rng = np.random.default_rng(SEED + 1)
-        douts = [rng.uniform(0.5, 1.5, out.shape) * rng.choice([-1.0, 1.0], out.shape) for out in outputs]
+        douts = [upstream(out, rng) for out in outputs]
         phases = {"forward"} if not self.backward else {"backward"} if not self.forward else set(mistakes.PHASES)
         found = mistakes.expected([m for m in ref.mistakes if m.phase in phases], ref.make_op(),
                                   list(zip(inputs, douts)), ref.input_names, ref.state)
