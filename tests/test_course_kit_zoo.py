@@ -71,6 +71,10 @@ MISTAKES = [
      [("dh = dh * z[:, t] + (dh[:, None] * to_hh[:, t]).reshape(N, 3 * H) @ W_hh",
        "dh = (dh[:, None] * to_hh[:, t]).reshape(N, 3 * H) @ W_hh")],
      "gru_update_path", "direct path from h_{t-1} to h_t"),
+    ("attention", "embedding", "embedding.py", ("EmbeddingOp", {}),
+     [("np.add.at(dweight, indices.reshape(-1), dout.reshape(-1, dout.shape[-1]))",
+       "dweight[indices.reshape(-1)] += dout.reshape(-1, dout.shape[-1])")],
+     "embedding_repeats", "repeated indices"),
     ("attention", "attention", "attention.py", ("AttentionOp", dict(num_heads=2)),
      [("return p * (dp - (dp * p).sum(axis=-1, keepdims=True))", "return p * dp")],
      "attn_row_sum", "misses its row-sum term"),
@@ -143,7 +147,8 @@ def test_check_op_names_the_mistake(tmp_path, lab, task, file, op, edits, key, w
     assert report.hints()[0] == report.mistake[1]
 
 
-@pytest.mark.parametrize("like", ["batch_norm", "batch_norm_eval", "lstm", "gru", "attention", "causal_attention"])
+@pytest.mark.parametrize("like", ["batch_norm", "batch_norm_eval", "lstm", "gru", "embedding", "attention",
+                                  "causal_attention"])
 def test_the_right_op_gets_no_hint(like):
     report = check(get_reference(like).make_op(), like=like)
     assert report.passed and report.mistake is None

@@ -14,6 +14,7 @@ import math
 import numpy as np
 
 from numpy_ops.attention import AttentionOp, causal_mask, softmax_last_backward
+from numpy_ops.embedding import EmbeddingOp
 from numpy_ops.norm import BatchNormOp
 
 from .mistakes import Mistake
@@ -220,7 +221,18 @@ def gru_backward_steps(dout, cache, z_path=True):
     # END HIDDEN
 
 
-# ---- attention ----
+# ---- the embedding and attention ----
+
+class EmbeddingRepeatsCountedOnce(EmbeddingOp):
+    """Backward: ``dW[indices] += dout``, which adds a row's gradient once however often the row was looked up."""
+
+    def backward(self, dout, cache):
+        # BEGIN HIDDEN embedding
+        _, table_grad = super().backward(np.zeros_like(dout), cache)
+        table_grad[cache[0].reshape(-1)] += dout.reshape(-1, dout.shape[-1])
+        return None, table_grad
+        # END HIDDEN
+
 
 class AttentionWithoutRowSum(AttentionOp):
     """Backward: the softmax's backward without its row-sum term, ds = p * dp."""
@@ -329,6 +341,11 @@ GRU = _gate_mistakes("rzn", "nn.GRU") + (
             lambda op: GRUResetOutsideBias(op, in_forward=False)),
     Mistake("gru_update_path", "the direct path from h_{t-1} to h_t is dropped: h_t = (1 - z) n + z h_{t-1}, so "
             "dh_{t-1} gets dh_t * z besides what comes through the gates", "backward", GRUWithoutUpdatePath),
+)
+EMBEDDING = (
+    Mistake("embedding_repeats", "a row looked up several times gets the gradient of only one of its uses: "
+            "dW[indices] += dout does not add repeated indices up; every position's gradient must be added to its "
+            "row (np.add.at)", "backward", lambda op: EmbeddingRepeatsCountedOnce()),
 )
 _SCALE_WORDS = "the scores are q k^T / sqrt(d) with d the size of one head (D / num_heads)"
 ATTENTION = (

@@ -166,7 +166,8 @@ register(Reference("batch_norm_eval", lambda: norm.BatchNormOp(training=False), 
 register(Reference("layer_norm", lambda: norm.LayerNormOp(), ("x", "weight", "bias"), _layer_norm_inputs,
                    (Case("batch 1", 1, dict(n=1, d=4)), Case("odd sizes", 5, dict(n=5, d=7)))))
 register(Reference("embedding", lambda: embedding_op, ("indices", "weight"), _embedding_inputs,
-                   (Case("batch 1", 1, dict(n=1, t=4, v=3, d=2)), Case("odd sizes", 3, dict(n=3, t=5, v=7, d=3)))))
+                   (Case("batch 1", 1, dict(n=1, t=4, v=3, d=2)), Case("odd sizes", 3, dict(n=3, t=5, v=7, d=3))),
+                   mistakes=mutants.EMBEDDING))
 register(Reference("attention", lambda: AttentionOp(num_heads=2), _ATTENTION_NAMES, _attention_inputs,
                    _ATTENTION_CASES, mistakes=mutants.ATTENTION))
 register(Reference("causal_attention", lambda: AttentionOp(num_heads=2, causal=True), _ATTENTION_NAMES,
