@@ -1,8 +1,8 @@
 """The zoo's typical mistakes as ops, and each reference's list of them (`course.opcheck.mistakes`).
 
 Each mutant is the reference op with one mistake, written as a change around the right op (weights permuted,
-a term added back, a hook replaced) so that no formula is written twice. Every body is a ``# BEGIN HIDDEN``
-region of its op's task: a mutant is nearly the answer, so a handout of that lab (or an earlier one) has these
+a term added back, a hook replaced) so that no formula is written twice. Every mistake's code is a
+``# BEGIN HIDDEN`` region of its op's task: a mutant is nearly the answer, so a handout of that lab (or an earlier one) has these
 bodies stripped; its checker compares with the mutants' recorded results instead.
 """
 
@@ -65,10 +65,13 @@ class BatchNormBatchStatisticsInEvaluation(BatchNormOp):
 # ---- the gated recurrences (one layer, as the references use) ----
 
 class _Wrapped:
-    """An op around another (``self.op``), with its name and input count."""
+    """An op around another (``self.op``), with its name and input count; its forward unless overridden."""
 
     def __init__(self, op):
         self.op, self.name, self.n_inputs = op, op.name, op.n_inputs
+
+    def forward(self, *inputs):
+        return self.op.forward(*inputs)
 
 
 class GatesReadInOrder(_Wrapped):
@@ -106,9 +109,6 @@ class BackwardGatesInOrder(_Wrapped):
         super().__init__(op)
         self.perm = [int(k) for k in np.argsort(order)]
 
-    def forward(self, *inputs):
-        return self.op.forward(*inputs)
-
     def backward(self, dout, cache):
         # BEGIN HIDDEN lstm_backward gru_backward
         at = 5 if self.op.name == "lstm" else 4  # the layer's gates (N, T, G, H) in the op's cache
@@ -120,9 +120,6 @@ class BackwardGatesInOrder(_Wrapped):
 class LSTMWithoutCellPath(_Wrapped):
     """Backward: the cell state's path through time dropped (dc_{t-1} gets nothing from dc_t through f_t)."""
 
-    def forward(self, *inputs):
-        return self.op.forward(*inputs)
-
     def backward(self, dout, cache):
         # BEGIN HIDDEN lstm_backward
         return lstm_backward_steps(dout, cache, cell_path=False)
@@ -131,9 +128,6 @@ class LSTMWithoutCellPath(_Wrapped):
 
 class GRUWithoutUpdatePath(_Wrapped):
     """Backward: the path h_{t-1} -> h_t through z dropped (dh_{t-1} gets no dh_t * z)."""
-
-    def forward(self, *inputs):
-        return self.op.forward(*inputs)
 
     def backward(self, dout, cache):
         # BEGIN HIDDEN gru_backward
