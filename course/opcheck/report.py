@@ -22,11 +22,11 @@ def format_report(report: OpReport, source: str = "") -> str:
         if o["problems"]:
             lines.append(f"output [{o['case']}]: FAIL, {'; '.join(o['problems'])}"
                          + (f" (relative error {_num(o['rel_error'])})" if o["rel_error"] is not None else ""))
-    if report.mistake:
-        lines.append(f"HINT: {report.mistake[1]}")
     if report.like and not any(o["problems"] for o in report.output):
         worst = max((o["rel_error"] or 0.0) for o in report.output)
         lines.append(f"output: PASS (relative error {_num(worst)} against the reference)")
+    if report.mistake:
+        lines.append(f"HINT: {report.mistake[1]}")
     for row in report.summary():
         status = "PASS" if row["passed"] else "FAIL"
         rel = f"relative error {_num(row['rel_numeric'])} vs central differences"
