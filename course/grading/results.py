@@ -100,8 +100,10 @@ def scored(row: Row, task: str, report, weights: Weights, counted: tuple[str, ..
     """``row`` with its task, points and mistakes; with a checker's ``report`` also its result, error and hint.
     ``counted``: the checks that decide the result and the points (default: all of them)."""
     row.task, row.max_points = task, weights.points(task)
-    if report is None:
-        row.mistakes = (row.result,) if row.result != PASS else ()
+    if report is None:  # a row decided without the op checker: a value task's, or one that did not run
+        row.points = row.max_points if row.result == PASS else 0.0
+        row.mistakes = (row.hint.split(":")[0] or row.result,) if row.result == FAIL else \
+            (row.result,) if row.result != PASS else ()
         return row
     checks = {k: v for k, v in checks_of(report).items() if counted is None or k in counted}
     row.result = PASS if checks and all(checks.values()) and (counted is not None or report.passed) else FAIL
