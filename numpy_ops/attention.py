@@ -38,28 +38,34 @@ from .op import Op
 
 def softmax_last(s: np.ndarray) -> np.ndarray:
     """softmax over the last axis, shifted by the row maximum (no overflow; -inf entries give 0)."""
+    # BEGIN SOLUTION attention
     e = np.exp(s - s.max(axis=-1, keepdims=True))
     return e / e.sum(axis=-1, keepdims=True)
+    # END SOLUTION
 
 
 def softmax_last_backward(dp: np.ndarray, p: np.ndarray) -> np.ndarray:
     """dL/ds for p = softmax(s) over the last axis, from dL/dp."""
+    # BEGIN SOLUTION attention
     return p * (dp - (dp * p).sum(axis=-1, keepdims=True))
+    # END SOLUTION
 
 
 def causal_mask(T: int) -> np.ndarray:
     """(T, T) booleans, True where query i may not see key j (j > i)."""
+    # BEGIN SOLUTION causal_attention
     return np.triu(np.ones((T, T), dtype=bool), k=1)
+    # END SOLUTION
 
 
-def masked_softmax_last(s: np.ndarray, hidden: np.ndarray) -> np.ndarray:
-    """softmax over the last axis of ``s`` with the entries where ``hidden`` (broadcast to s) is True left out;
-    a row whose every entry is hidden gets all-zero weights instead of 0 / 0."""
-    empty = hidden.all(axis=-1, keepdims=True)
+def padded_softmax_last(s: np.ndarray, key_padding_mask: np.ndarray) -> np.ndarray:
+    """`softmax_last` of scores s (N, H, T, T) with the padded keys (``key_padding_mask`` (N, T), True at padding)
+    hidden too; a query that then sees no key at all gets all-zero weights instead of 0 / 0."""
+    s = np.where(key_padding_mask[:, None, None, :], -np.inf, s)
+    empty = np.isneginf(s).all(axis=-1, keepdims=True)
     if not empty.any():
-        return softmax_last(np.where(hidden, -np.inf, s))
-    p = softmax_last(np.where(hidden & ~empty, -np.inf, s))  # an empty row sees every key (no -inf - -inf) ...
-    return np.where(empty, 0, p)  # ... and then gets weight 0 everywhere
+        return softmax_last(s)
+    return np.where(empty, 0, softmax_last(np.where(empty, 0, s)))  # an empty row's softmax is never 0 / 0
 
 
 class AttentionOp(Op):
@@ -110,25 +116,27 @@ class AttentionOp(Op):
                 raise ValueError(f"attention: key_padding_mask must be (batch, time) = {x.shape[:2]}, "
                                  f"got shape {key_padding_mask.shape}")
 
-    def _hidden(self, T: int, key_padding_mask) -> np.ndarray | None:
-        """Where a query may not see a key, broadcastable to the scores (N, H, T, T); None when it sees all."""
-        hidden = causal_mask(T) if self.causal else None
-        if key_padding_mask is not None:
-            padding = key_padding_mask[:, None, None, :]
-            hidden = padding if hidden is None else hidden | padding
-        return hidden
-
     def _heads(self, a: np.ndarray) -> np.ndarray:
         """(N, T, D) -> (N, H, T, d)."""
         N, T, D = a.shape
         return a.reshape(N, T, self.num_heads, D // self.num_heads).transpose(0, 2, 1, 3)
 
     def _scores(self, x, w_in, b_in, key_padding_mask=None):
+        """q, k, v (N, H, T, d) and the attention weights p (N, H, T, T)."""
+        # BEGIN SOLUTION attention
         qkv = x @ w_in.T + b_in
         q, k, v = (self._heads(part) for part in np.split(qkv, 3, axis=-1))
         s = q @ k.transpose(0, 1, 3, 2) / math.sqrt(q.shape[-1])
-        hidden = self._hidden(x.shape[1], key_padding_mask)
-        return q, k, v, softmax_last(s) if hidden is None else masked_softmax_last(s, hidden)
+        # END SOLUTION
+        if self.causal:
+            # BEGIN SOLUTION causal_attention
+            s = np.where(causal_mask(x.shape[1]), -np.inf, s)
+            # END SOLUTION
+        if key_padding_mask is not None:
+            return q, k, v, padded_softmax_last(s, key_padding_mask)
+        # BEGIN SOLUTION attention
+        return q, k, v, softmax_last(s)
+        # END SOLUTION
 
     def weights(self, x, w_in, b_in, w_out=None, b_out=None, key_padding_mask=None) -> np.ndarray:
         """The attention maps p (N, H, T, T) of input x: row i is query i's weights over the keys."""
@@ -138,12 +146,15 @@ class AttentionOp(Op):
         self._check(x, w_in, b_in, w_out, b_out, key_padding_mask)
         q, k, v, p = self._scores(x, w_in, b_in, key_padding_mask)
         N, T, D = x.shape
+        # BEGIN SOLUTION attention
         a = (p @ v).transpose(0, 2, 1, 3).reshape(N, T, D)
         return a @ w_out.T + b_out, (x, w_in, w_out, q, k, v, p, a)
+        # END SOLUTION
 
     def backward(self, dout, cache):
         x, w_in, w_out, q, k, v, p, a = cache
         N, T, D = x.shape
+        # BEGIN SOLUTION attention
         dout2 = dout.reshape(-1, D)
         dw_out, db_out = dout2.T @ a.reshape(-1, D), dout2.sum(axis=0)
         da = self._heads(dout @ w_out)
@@ -155,4 +166,5 @@ class AttentionOp(Op):
         dqkv2 = dqkv.reshape(-1, 3 * D)
         dx = (dqkv2 @ w_in).reshape(x.shape)
         grads = (dx, dqkv2.T @ x.reshape(-1, D), dqkv2.sum(axis=0), dw_out, db_out)
-        return (*grads, None) if self.key_padding else grads
+        # END SOLUTION
+        return (*grads, None) if self.key_padding else grads  # the mask has no gradient

@@ -38,7 +38,22 @@ def _halved_gate_rows(a: np.ndarray, H: int) -> np.ndarray:
 
 
 class LSTMOp(textbook.LSTMOp):
+    # In a handout, forward and backward run the student's textbook form (its cache is its own).
     def forward(self, x, *args):
+        # BEGIN HIDDEN lstm_forward lstm_backward
+        return self._forward_time_major(x, *args)
+        # HANDOUT
+        # return super().forward(x, *args)
+        # END HIDDEN
+
+    def backward(self, dout, cache):
+        # BEGIN HIDDEN lstm_forward lstm_backward
+        return self._backward_time_major(dout, cache)
+        # HANDOUT
+        # return super().backward(dout, cache)
+        # END HIDDEN
+
+    def _forward_time_major(self, x, *args):
         params, (h0, c0) = self._split(x, args)
         L, (N, T, _), H = self.num_layers, x.shape, params[1].shape[1]
         h0s, c0s = h0.reshape(L, N, H), c0.reshape(L, N, H)
@@ -47,15 +62,15 @@ class LSTMOp(textbook.LSTMOp):
         ig = np.empty((N, H), dtype=x.dtype)
         for l in range(L):
             W_ih, W_hh, b_ih, b_hh = params[4 * l:4 * l + 4]
+            h, c = h0s[l], c0s[l]
+            inp = inp.reshape(T * N, -1)  # a copy for the input x, none for a lower layer's states
+            cs, tcs, hs = (np.empty((T, N, H), dtype=x.dtype) for _ in range(3))
+            # BEGIN HIDDEN lstm_forward lstm_backward
             W_hh_half = _halved_gate_rows(W_hh, H).T
             # every step's input part in one product; each step then adds its recurrent part in place
-            inp = inp.reshape(T * N, -1)  # a copy for the input x, none for a lower layer's states
             gates = inp @ _halved_gate_rows(W_ih, H).T
             gates += _halved_gate_rows(b_ih + b_hh, H)
             gates = gates.reshape(T, N, 4 * H)
-            cs, tcs, hs = (np.empty((T, N, H), dtype=x.dtype) for _ in range(3))
-            h, c = h0s[l], c0s[l]
-            # BEGIN HIDDEN rnn_forward
             for t in range(T):
                 a = gates[t]
                 np.matmul(h, W_hh_half, out=step)
@@ -76,7 +91,7 @@ class LSTMOp(textbook.LSTMOp):
         # activations (T, N, 4H), the cell states, their tanh and the hidden states (T, N, H).
         return out, (h0, c0, *params[0::4], *params[1::4], *(a for layer in layers for a in layer))
 
-    def backward(self, dout, cache):
+    def _backward_time_major(self, dout, cache):
         L = self.num_layers
         h0, c0 = cache[:2]
         W_ihs, W_hhs, layers = cache[2:2 + L], cache[2 + L:2 + 2 * L], cache[2 + 2 * L:]
@@ -86,6 +101,7 @@ class LSTMOp(textbook.LSTMOp):
         grads, dh0, dc0 = [None] * (4 * L), np.empty_like(h0s), np.empty_like(c0s)
         for l in reversed(range(L)):
             inp, gates, cs, tcs, hs = layers[5 * l:5 * l + 5]
+            # BEGIN HIDDEN lstm_forward lstm_backward
             da, dh0[l], dc0[l] = self._sweep_fast(dup, gates, cs, tcs, c0s[l], W_hhs[l])
             da2 = da.reshape(T * N, 4 * H)
             # dW_hh = sum_t da_t^T h_{t-1}: the first step's h_{t-1} is h0, the others' are the states before
@@ -94,12 +110,14 @@ class LSTMOp(textbook.LSTMOp):
             db = da2.sum(axis=0)
             grads[4 * l:4 * l + 4] = [da2.T @ inp, dW_hh, db, db.copy()]
             dup = (da2 @ W_ihs[l]).reshape(T, N, -1)
+            # END HIDDEN
         return (dup.transpose(1, 0, 2), *grads, dh0.reshape(h0.shape), dc0.reshape(c0.shape))
 
     @staticmethod
     def _sweep_fast(dh_out, gates, cs, tc, c0, W_hh):
         """`numpy_ops.lstm.LSTMOp._sweep`, time-major and in place: da (T, N, 4H), dh0 and dc0 (N, H). ``dh_out``:
         the gradient from above of every h_t (T, N, H), or of h_T alone (N, H)."""
+        # BEGIN HIDDEN lstm_forward lstm_backward
         T, N, H = cs.shape
         i, f, g, o = (gates[:, :, k * H:(k + 1) * H] for k in range(4))
         factor = np.empty((T, N, 4 * H), dtype=gates.dtype)
@@ -134,3 +152,4 @@ class LSTMOp(textbook.LSTMOp):
             dh, dh_next = np.matmul(da[t], W_hh, out=dh_next), dh
             dc *= f[t]
         return da, dh, dc
+        # END HIDDEN

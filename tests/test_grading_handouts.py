@@ -52,6 +52,7 @@ def test_a_class_of_handouts_in_one_call(tmp_path):
     assert got[("bob", "linear")].result == "NOT LOADED" and "SyntaxError" in got[("bob", "linear")].hint
     assert got[("bob", "sigmoid")].result == "FAIL" and "NotImplementedError" in got[("bob", "sigmoid")].hint
     assert got[("bob", "sigmoid_forward")].result == "PASS"  # this task counts the forward alone
+    assert got[("bob", "sigmoid_forward")].hint == "" and got[("bob", "sigmoid_forward")].mistakes == ()  # its row
     assert got[("alice", "linear")].file == "numpy_ops.layers:linear"
     header, lines = grade_table(rows)
     assert header == ["student", "linear", "sigmoid", "sigmoid_forward", "total"]
