@@ -3,7 +3,7 @@
 Each twin *is* ``nn.LSTM`` / ``nn.GRU`` (``batch_first=True``) returning what the spec asks for: every hidden state
 (N, T, H) (``output="all"``) or the last (N, H) (``"last"``), instead of torch's (output, states) pair. The NumPy-backed
 module subclasses its twin, so parameters, names, state dict and init are torch's, and its forward and backward run
-`numpy_ops.lstm.LSTMOp` / `numpy_ops.gru.GRUOp` through the bridge. Their rows: `lightning_ffnn.network.MODULES`.
+`numpy_ops.lstm_fast.LSTMOp` (the fast form of `numpy_ops.lstm`'s) / `numpy_ops.gru.GRUOp` through the bridge. Their rows: `lightning_ffnn.network.MODULES`.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import torch
 from torch import nn
 
 from numpy_ops.gru import GRUOp
-from numpy_ops.lstm import LSTMOp
+from numpy_ops.lstm_fast import LSTMOp
 
 from .bridge import apply_op
 
@@ -48,7 +48,7 @@ class TorchLSTM(_SequenceOutput, nn.LSTM):
 
 
 class NumpyLSTM(TorchLSTM):
-    """A `TorchLSTM` whose forward and backward run `numpy_ops.lstm.LSTMOp`."""
+    """A `TorchLSTM` whose forward and backward run `numpy_ops.lstm_fast.LSTMOp`."""
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -20,7 +20,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from numpy_ops.attention import AttentionOp
+from numpy_ops.attention_fast import AttentionOp
 from numpy_ops.embedding import embedding, position_embedding
 from numpy_ops.norm import BatchNormOp, LayerNormOp
 from numpy_ops.residual import add
@@ -108,18 +108,23 @@ class NumpyPositionEmbedding(PositionEmbedding):
 
 class TorchAttention(nn.MultiheadAttention):
     """Self-attention on (N, T, D) as one tensor in, one out: ``nn.MultiheadAttention(batch_first=True)`` called
-    with x as query, key and value, a boolean causal mask when ``causal``, and no weights returned."""
+    with x as query, key and value, a boolean causal mask when ``causal``, and no weights returned.
+    ``forward(x, key_padding_mask=None)``: the optional mask is booleans (N, T), True where a key is padding."""
 
     def __init__(self, dim: int, num_heads: int, causal: bool = False, dtype: torch.dtype | None = None):
         super().__init__(dim, num_heads, batch_first=True, dtype=dtype)
         self.causal = causal
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, key_padding_mask: torch.Tensor | None = None) -> torch.Tensor:
         mask = None
         if self.causal:
             T = x.shape[1]
             mask = torch.ones(T, T, dtype=torch.bool, device=x.device).triu(1)
-        return super().forward(x, x, x, attn_mask=mask, need_weights=False)[0]
+        out = super().forward(x, x, x, key_padding_mask=key_padding_mask, attn_mask=mask, need_weights=False)[0]
+        # With batch_first, nn.MultiheadAttention returns a transposed view of a (T, N, D) result, and nn.Dropout
+        # draws its mask in its input's memory order: laid out row-major, a dropout after attention draws the mask
+        # the NumPy backend draws (lightning_ffnn.rng), so a seed gives the same run on both backends.
+        return out.contiguous()
 
     def extra_repr(self) -> str:
         return f"dim={self.embed_dim}, num_heads={self.num_heads}, causal={self.causal}"
@@ -127,14 +132,19 @@ class TorchAttention(nn.MultiheadAttention):
 
 class NumpyAttention(TorchAttention):
     """`TorchAttention`'s parameters (so ``nn.MultiheadAttention``'s names, state dict and init) computed by
-    `numpy_ops.attention.AttentionOp`. `weights(x)` gives the attention maps (N, H, T, T) for drawing."""
+    `numpy_ops.attention_fast.AttentionOp` (the fast form of `numpy_ops.attention`'s). `weights(x)` gives the
+    attention maps (N, H, T, T) for drawing."""
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.op = AttentionOp(self.num_heads, self.causal)
+        self.padded_op = AttentionOp(self.num_heads, self.causal, key_padding=True)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return apply_op(self.op, x, self.in_proj_weight, self.in_proj_bias, self.out_proj.weight, self.out_proj.bias)
+    def forward(self, x: torch.Tensor, key_padding_mask: torch.Tensor | None = None) -> torch.Tensor:
+        params = (self.in_proj_weight, self.in_proj_bias, self.out_proj.weight, self.out_proj.bias)
+        if key_padding_mask is None:
+            return apply_op(self.op, x, *params)
+        return apply_op(self.padded_op, x, *params, key_padding_mask)
 
     @torch.no_grad()
     def weights(self, x: torch.Tensor) -> torch.Tensor:

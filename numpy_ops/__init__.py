@@ -19,7 +19,8 @@ and container are capitalised (``Layer``, ``Sequential``). Modules, in the order
 * `dropout`     -- inverted dropout with a mask drawn from a NumPy generator
 * `norm`        -- batch norm (running statistics as torch's) and layer norm
 * `embedding`   -- a lookup table by integer index; learned position vectors
-* `attention`   -- multi-head scaled dot-product self-attention (causal mask optional), projections included
+* `attention`   -- multi-head scaled dot-product self-attention (causal and key-padding masks optional),
+  projections included (`attention_fast`: the same numbers to rounding, in place, for the training paths)
 * `residual`    -- ``x + body(x)``: the skip connection of a Transformer block
 * `losses`      -- softmax cross-entropy, MSE, binary cross-entropy from logits
 * `init`        -- initialisers with ``torch.nn.init``'s conventions
@@ -34,7 +35,8 @@ and container are capitalised (``Layer``, ``Sequential``). Modules, in the order
 * `perceptron`, `polyfit` -- the perceptron rule; polynomial least squares and ridge
 * `rnn`         -- a recurrent layer over a whole sequence, BPTT in one reverse sweep (``nn.RNN``'s names)
 * `bptt`        -- the course's BPTT double sum (the delta_{t,k} table), for teaching
-* `lstm`, `gru` -- the gated recurrences over a whole sequence (``nn.LSTM``'s and ``nn.GRU``'s names and gate order)
+* `lstm`, `gru` -- the gated recurrences over a whole sequence (``nn.LSTM``'s and ``nn.GRU``'s names and gate order;
+  `lstm_fast`: the LSTM time-major and in place, for the training paths)
 """
 
 from . import graph, graph_examples, spec

@@ -88,9 +88,11 @@ class _GatedRecurrentOp(Op):
         """Every step at once, from the gradients (N, T, G H) of the input part of the gate pre-activations
         (``x W_ih^T + b_ih``) and of the recurrent part (``h W_hh^T + b_hh``; the same array for the LSTM, whose
         two parts simply add): ``[d weight_ih, d weight_hh, d bias_ih, d bias_hh]`` and d input (N, T, D_l)."""
+        # BEGIN SOLUTION lstm_backward gru_backward
         d_ih, d_hh = da_ih.reshape(-1, da_ih.shape[-1]), da_hh.reshape(-1, da_hh.shape[-1])
         grads = [d_ih.T @ inp.reshape(-1, inp.shape[-1]), d_hh.T @ prev_h.reshape(-1, prev_h.shape[-1]),
                  d_ih.sum(axis=0), d_hh.sum(axis=0)]
         if da_hh is da_ih:
             grads[3] = grads[2].copy()
         return grads, da_ih @ W_ih
+        # END SOLUTION

@@ -48,20 +48,19 @@ class GRUOp(_GatedRecurrentOp):
         inp, layers = x, []
         for l in range(L):
             W_ih, W_hh, b_ih, b_hh = params[4 * l:4 * l + 4]
-            xw = inp @ W_ih.T + b_ih  # every step's input part in one product: (N, T, 3H)
-            gates = np.empty((N, T, 3, H), dtype=x.dtype)  # r, z, n
-            hn, hs = np.empty((N, T, H), dtype=x.dtype), np.empty((N, T, H), dtype=x.dtype)
+            gates = np.empty((N, T, 3, H), dtype=x.dtype)  # r, z, n of every step, for the backward
+            hn, hs = np.empty((N, T, H), dtype=x.dtype), np.empty((N, T, H), dtype=x.dtype)  # hn: h W_hn^T + b_hn
             h = h0s[l]
-            # BEGIN HIDDEN rnn_forward
+            # BEGIN SOLUTION gru_forward
+            xw = inp @ W_ih.T + b_ih  # every step's input part in one product: (N, T, 3H)
             for t in range(T):
                 hw = h @ W_hh.T + b_hh
                 gt = gates[:, t]
                 gt[:, :2] = sigmoid((xw[:, t, :2 * H] + hw[:, :2 * H]).reshape(N, 2, H))
                 hn[:, t] = hw[:, 2 * H:]
                 gt[:, 2] = np.tanh(xw[:, t, 2 * H:] + gt[:, 0] * hn[:, t])
-                h = gt[:, 2] + gt[:, 1] * (h - gt[:, 2])  # (1 - z) n + z h
-                hs[:, t] = h
-            # END HIDDEN
+                hs[:, t] = h = gt[:, 2] + gt[:, 1] * (h - gt[:, 2])  # (1 - z) n + z h
+            # END SOLUTION
             layers.append((gates, hn, hs))
             inp = hs
         return self._top(hs), (x, h0, *params[0::4], *params[1::4], *(a for layer in layers for a in layer))
@@ -85,6 +84,7 @@ class GRUOp(_GatedRecurrentOp):
     @staticmethod
     def _sweep(dh_out, gates, hn, prev, W_hh):
         """One reverse sweep of one layer: the input and recurrent parts' gradients (N, T, 3H) and dh0 (N, H)."""
+        # BEGIN SOLUTION gru_backward
         N, T, _, H = gates.shape
         r, z, n = (gates[:, :, k] for k in range(3))
         to_ih = np.empty_like(gates)  # d(x-part) = dh_t * to_ih, per gate block
@@ -102,3 +102,4 @@ class GRUOp(_GatedRecurrentOp):
         d_ih = (dhs[:, :, None] * to_ih).reshape(N, T, 3 * H)
         d_hh = (dhs[:, :, None] * to_hh).reshape(N, T, 3 * H)
         return d_ih, d_hh, dh
+        # END SOLUTION

@@ -51,11 +51,11 @@ class LSTMOp(_GatedRecurrentOp):
         inp, layers = x, []
         for l in range(L):
             W_ih, W_hh, b_ih, b_hh = params[4 * l:4 * l + 4]
-            xw = inp @ W_ih.T + (b_ih + b_hh)  # every step's input part in one product: (N, T, 4H)
-            gates = np.empty((N, T, 4, H), dtype=x.dtype)
+            gates = np.empty((N, T, 4, H), dtype=x.dtype)  # i, f, g, o of every step, for the backward
             cs, hs = np.empty((N, T, H), dtype=x.dtype), np.empty((N, T, H), dtype=x.dtype)
             h, c = h0s[l], c0s[l]
-            # BEGIN HIDDEN rnn_forward
+            # BEGIN SOLUTION lstm_forward
+            xw = inp @ W_ih.T + (b_ih + b_hh)  # every step's input part in one product: (N, T, 4H)
             for t in range(T):
                 a = (xw[:, t] + h @ W_hh.T).reshape(N, 4, H)
                 gt = gates[:, t]
@@ -64,7 +64,7 @@ class LSTMOp(_GatedRecurrentOp):
                 c = gt[:, 1] * c + gt[:, 0] * gt[:, 2]
                 h = gt[:, 3] * np.tanh(c)
                 cs[:, t], hs[:, t] = c, h
-            # END HIDDEN
+            # END SOLUTION
             layers.append((gates, cs, hs))
             inp = hs
         # Cache: x, the states as given, the weights (the bridge recognises them as inputs), each layer's
@@ -89,6 +89,7 @@ class LSTMOp(_GatedRecurrentOp):
     @staticmethod
     def _sweep(dh_out, gates, cs, c0, W_hh):
         """One reverse sweep of one layer: da (N, T, 4H), dh0 and dc0 (N, H)."""
+        # BEGIN SOLUTION lstm_backward
         N, T, _, H = gates.shape
         i, f, g, o = (gates[:, :, k] for k in range(4))
         tc = np.tanh(cs)
@@ -109,3 +110,4 @@ class LSTMOp(_GatedRecurrentOp):
             dh = da[:, t].reshape(N, 4 * H) @ W_hh
             dc = dc * f[:, t]
         return da.reshape(N, T, 4 * H), dh, dc
+        # END SOLUTION

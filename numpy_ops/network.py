@@ -15,7 +15,7 @@ import numpy as np
 from . import spec as S
 from .activations_fast import get_fast_activation
 from .conv import Conv2dOp
-from .attention import AttentionOp
+from .attention_fast import AttentionOp
 from .dropout import check_p, dropout, dropout_mask
 from .embedding import embedding, position_embedding
 from .layers import linear
@@ -25,7 +25,7 @@ from .pooling_fast import AvgPool2dOp, MaxPool2dOp
 from .reshape import flatten
 from .residual import add
 from .rnn import RNNOp
-from .lstm import LSTMOp
+from .lstm_fast import LSTMOp
 from .gru import GRUOp
 from .user_op import load_op
 

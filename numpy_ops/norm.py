@@ -42,7 +42,9 @@ def _check_affine(name: str, x: np.ndarray, weight: np.ndarray, bias: np.ndarray
 
 def _normalize_backward(g: np.ndarray, xhat: np.ndarray, inv_std: np.ndarray, axes: tuple[int, ...]) -> np.ndarray:
     """dL/dx of xhat = (x - mean) * inv_std over ``axes``, from g = dL/dxhat (the formula above)."""
+    # BEGIN SOLUTION batch_norm layer_norm
     return (g - g.mean(axis=axes, keepdims=True) - xhat * (g * xhat).mean(axis=axes, keepdims=True)) * inv_std
+    # END SOLUTION
 
 
 class BatchNormOp(Op):
@@ -90,28 +92,36 @@ class BatchNormOp(Op):
             m = x.size // x.shape[1]
             if m < 2:
                 raise ValueError(f"batch_norm: training needs more than one value per channel, got input {x.shape}")
+            # BEGIN SOLUTION batch_norm
             mean = x.mean(axis=axes, keepdims=True)
             var = ((x - mean) ** 2).mean(axis=axes, keepdims=True)
             running_mean *= 1 - self.momentum
             running_mean += self.momentum * mean.reshape(shape)
             running_var *= 1 - self.momentum
             running_var += self.momentum * var.reshape(shape) * (m / (m - 1))
+            # END SOLUTION
         else:
+            # BEGIN SOLUTION batch_norm_eval
             mean, var = self._per_channel(running_mean, x), self._per_channel(running_var, x)
+            # END SOLUTION
+        # BEGIN SOLUTION batch_norm batch_norm_eval
         inv_std = 1.0 / np.sqrt(var + self.eps)
         xhat = (x - mean) * inv_std
         out = xhat * self._per_channel(weight, x) + self._per_channel(bias, x)
+        # END SOLUTION
         return out, (xhat, inv_std, weight)
 
     def backward(self, dout, cache):
         xhat, inv_std, weight = cache
         axes = (0,) if xhat.ndim == 2 else (0, 2, 3)
+        # BEGIN SOLUTION batch_norm batch_norm_eval
         g = dout * self._per_channel(weight, xhat)
         if self.training:
             dx = _normalize_backward(g, xhat, inv_std, axes)
         else:
             dx = g * inv_std
         return dx, (dout * xhat).sum(axis=axes), dout.sum(axis=axes), None, None
+        # END SOLUTION
 
 
 class LayerNormOp(Op):
@@ -141,18 +151,22 @@ class LayerNormOp(Op):
                              f"{self.ndim} normalised one(s)")
         _check_affine("layer_norm", x, weight, bias, x.shape[-self.ndim:])
         axes = tuple(range(-self.ndim, 0))
+        # BEGIN SOLUTION layer_norm
         mean = x.mean(axis=axes, keepdims=True)
         var = ((x - mean) ** 2).mean(axis=axes, keepdims=True)
         inv_std = 1.0 / np.sqrt(var + self.eps)
         xhat = (x - mean) * inv_std
         return xhat * weight + bias, (xhat, inv_std, weight)
+        # END SOLUTION
 
     def backward(self, dout, cache):
         xhat, inv_std, weight = cache
         axes = tuple(range(-self.ndim, 0))
         lead = tuple(range(xhat.ndim - self.ndim))
+        # BEGIN SOLUTION layer_norm
         dx = _normalize_backward(dout * weight, xhat, inv_std, axes)
         return dx, (dout * xhat).sum(axis=lead), dout.sum(axis=lead)
+        # END SOLUTION
 
 
 layer_norm = LayerNormOp()

@@ -4,6 +4,8 @@
     PYTHONPATH=. python scripts/bench_gpt.py --quick      # seconds: 12 steps a path
     PYTHONPATH=. python scripts/bench_gpt.py --profile    # and cProfile of the numpy backend's Lightning steps
     PYTHONPATH=. python scripts/bench_gpt.py --threads 1  # torch on one intra-op thread
+    PYTHONPATH=. python scripts/bench_gpt.py --threads 1 --blas_threads 2  # the other split: NumPy's BLAS on two
+    PYTHONPATH=. python scripts/bench_gpt.py --threads 1 --clock cpu  # CPU time per step, on a shared machine
 
 The case: the model of configs/char_gpt.yaml (token + position embeddings, two pre-LN blocks of causal 4-head
 attention and a GELU MLP with dropout, a final LayerNorm and the linear head over 76 characters; D as the config
@@ -18,14 +20,14 @@ milliseconds per optimizer step after a few warm-up steps:
 from __future__ import annotations
 
 import argparse
-import time
 import warnings
 
 import numpy as np
 import torch
 import yaml
 
-from bench_rnn import per_step_ms, timed_fit  # scripts/ is on the path of a script run from it
+import bench_rnn
+from bench_rnn import CLOCKS, per_step_ms, timed_fit, use_clock  # scripts/ is on the path of a script run from it
 from course.tables import markdown_table
 from course.threads import limit_blas_threads
 from lightning_ffnn.datamodules.base import ArrayDataModule
@@ -95,7 +97,7 @@ def plain_loop(layers: list[dict], input_shape: tuple, backend: str, steps: int,
         loss = loss_fn(*per_step_flat(out, ys[i])) if head_loss else (out * out).mean()
         loss.backward()
         opt.step()
-        stamps.append(time.perf_counter())
+        stamps.append(bench_rnn.clock())
     return per_step_ms(stamps, WARMUP)
 
 
@@ -110,10 +112,15 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="12 steps a path instead of 40")
     parser.add_argument("--profile", action="store_true", help="cProfile the numpy backend's Lightning steps")
     parser.add_argument("--threads", type=int, default=None, help="torch intra-op threads")
+    parser.add_argument("--blas_threads", type=int, default=1,
+                        help="NumPy's BLAS threads (default 1, as training sets them; to measure another split)")
+    parser.add_argument("--clock", choices=tuple(CLOCKS), default="wall",
+                        help="wall (default) or cpu: this process's CPU time, for a shared machine (with --threads 1)")
     opts = parser.parse_args()
+    use_clock(opts.clock)
     if opts.threads:
         torch.set_num_threads(opts.threads)
-    limit_blas_threads(1)  # as training does (lightning_ffnn.cli.configure_runtime): the numpy path's BLAS on one thread
+    limit_blas_threads(opts.blas_threads)  # as training does (lightning_ffnn.cli.configure_runtime): one by default
     warnings.filterwarnings("ignore")
     steps = 12 if opts.quick else 40
     block = gpt_layers()[2:4]
@@ -129,6 +136,7 @@ def main() -> None:
             t_torch, t_numpy = run("torch"), run("numpy")
         rows.append([name, f"{t_torch:.2f}", f"{t_numpy:.2f}", f"{t_numpy / t_torch:.2f}"])
     print(f"GPT step, T = {T}, D = {D}, batch {BATCH}, float32, torch threads {torch.get_num_threads()}, "
+          f"BLAS threads {opts.blas_threads}, {opts.clock} clock, "
           f"{steps} steps a path (median ms per step)\n")
     print(markdown_table(["path", "torch ms", "numpy ms", "numpy / torch"], rows))
     if profile:

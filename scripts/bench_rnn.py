@@ -5,6 +5,8 @@
     PYTHONPATH=. python scripts/bench_rnn.py --profile    # and cProfile of the numpy backend's steps
     PYTHONPATH=. python scripts/bench_rnn.py --threads 1  # torch on one intra-op thread
     PYTHONPATH=. python scripts/bench_rnn.py --cell lstm  # the LSTM (or gru) in place of the simple RNN
+    PYTHONPATH=. python scripts/bench_rnn.py --threads 1 --blas_threads 2  # torch on one thread, NumPy's BLAS on two
+    PYTHONPATH=. python scripts/bench_rnn.py --threads 1 --clock cpu  # CPU time per step, on a shared machine
 
 The case: tanh RNN (or ``--cell lstm``, ``gru``; H = 128) over 28 steps of 28 pixels, last state -> linear(10),
 softmax cross-entropy, Adam lr 1e-3, float32, batch 100, synthetic data (random pixels and labels: timing needs no real digits). Paths:
@@ -44,8 +46,13 @@ from lightning_ffnn.models import SpecNetModule, data_settings
 from course.tables import markdown_table
 
 T, D, H, C, BATCH, WARMUP = 28, 28, 128, 10, 100, 5
+#: --clock: what a step's time is read from. "wall" (the default): elapsed time. "cpu": this process's CPU time, which
+#: other processes on a shared machine barely move; it counts every thread of the process, a waiting torch thread's
+#: spinning included, so it compares the backends' work only with torch on one thread (--threads 1).
+CLOCKS = {"wall": time.perf_counter, "cpu": time.process_time}
+clock = CLOCKS["wall"]
 #: --cell: (torch module, numpy_ops op class) of each recurrent layer type
-CELLS = {"rnn": ("RNN", "numpy_ops.rnn:RNNOp"), "lstm": ("LSTM", "numpy_ops.lstm:LSTMOp"),
+CELLS = {"rnn": ("RNN", "numpy_ops.rnn:RNNOp"), "lstm": ("LSTM", "numpy_ops.lstm_fast:LSTMOp"),
          "gru": ("GRU", "numpy_ops.gru:GRUOp")}
 
 
@@ -72,7 +79,13 @@ class StepTimer(L.Callback):
         self.stamps = []
 
     def on_train_batch_end(self, *args):
-        self.stamps.append(time.perf_counter())
+        self.stamps.append(clock())
+
+
+def use_clock(name: str) -> None:
+    """Read every time stamp from ``CLOCKS[name]`` from now on."""
+    global clock
+    clock = CLOCKS[name]
 
 
 def per_step_ms(stamps: list[float], warmup: int = WARMUP) -> float:
@@ -91,7 +104,7 @@ def plain_torch(steps: int, cell: str = "rnn") -> float:
         opt.zero_grad()
         nn.functional.cross_entropy(head(rnn(xb)[0][:, -1]), yb).backward()
         opt.step()
-        stamps.append(time.perf_counter())
+        stamps.append(clock())
     return per_step_ms(stamps)
 
 
@@ -134,13 +147,13 @@ def op_alone(repeats: int, cell: str = "rnn") -> tuple[float, float]:
     op, xn, dout = getattr(importlib.import_module(module), name)(), x.numpy(), np.ones((BATCH, T, H), np.float32)
     times = {"numpy": [], "torch": []}
     for _ in range(repeats):
-        t0 = time.perf_counter()
+        t0 = clock()
         out, cache = op.forward(xn, *params)
         op.backward(dout, cache)
-        times["numpy"].append(time.perf_counter() - t0)
-        t0 = time.perf_counter()
+        times["numpy"].append(clock() - t0)
+        t0 = clock()
         rnn(x.requires_grad_())[0].sum().backward()
-        times["torch"].append(time.perf_counter() - t0)
+        times["torch"].append(clock() - t0)
     return tuple(1000 * statistics.median(times[k]) for k in ("numpy", "torch"))
 
 
@@ -153,12 +166,17 @@ def main(argv: list[str] | None = None) -> int:
                    help="torch intra-op threads (default: torch's own). On a loaded machine 2 threads made nn.RNN "
                         "several times slower than 1 (measured here); the numpy backend's BLAS uses 1 either way")
     p.add_argument("--cell", choices=tuple(CELLS), default="rnn", help="the recurrent layer (default rnn)")
+    p.add_argument("--blas_threads", type=int, default=1,
+                   help="NumPy's BLAS threads (default 1, as training sets them; to measure another split)")
+    p.add_argument("--clock", choices=tuple(CLOCKS), default="wall",
+                   help="wall (default) or cpu: this process's CPU time, for a shared machine (with --threads 1)")
     args = p.parse_args(argv)
+    use_clock(args.clock)
     if args.threads is not None:
         torch.set_num_threads(args.threads)
     # NumPy's BLAS on one thread, as the training CLI sets it (`configure_runtime`): left at OpenBLAS's default (one
     # per core) the LSTM's products ran 15-20x slower here on two shared cores, and that is not what training runs.
-    limit_blas_threads(1)
+    limit_blas_threads(args.blas_threads)
     steps = 15 if args.quick else args.steps
     if steps <= WARMUP + 2:
         p.error(f"--steps must be more than {WARMUP + 2} (the first {WARMUP} are warm-up)")
@@ -170,7 +188,9 @@ def main(argv: list[str] | None = None) -> int:
     rows["(c) Lightning, numpy backend"], profile = lightning("numpy", steps, args.profile, args.cell)
     ratio = rows["(c) Lightning, numpy backend"] / rows["(b) Lightning, torch backend"]
     print(f"{module if args.cell != 'rnn' else 'RNN tanh'} H={H}, {T} steps of {D}, batch {BATCH}, float32, Adam; {steps} steps a path "
-          f"(median after {WARMUP} warm-up); torch threads {torch.get_num_threads()}, cpus {os.cpu_count()}\n")
+          f"(median after {WARMUP} warm-up); torch threads {torch.get_num_threads()}, "
+          f"BLAS threads {args.blas_threads}, {args.clock} clock, "
+          f"cpus {os.cpu_count()}\n")
     print(markdown_table(["path", "ms / step"], [[k, f"{v:.2f}"] for k, v in rows.items()], align_numbers=True))
     n_ms, t_ms = op_alone(max(5, steps // 3), args.cell)
     print(f"\nnumpy backend / torch backend: {ratio:.2f}x (target: within 2x)")

@@ -86,6 +86,7 @@ def _grade_parser(sub) -> None:
     g.add_argument("--out", type=Path, help="write grades.csv, rows.csv, grades.md and summary.md here")
     g.add_argument("--seed", type=int, default=0, help="seed of the hidden cases' inputs (default 0)")
     teacher.add_arguments(g)
+    g.set_defaults(layout="torch")  # a handout's linear layer is torch's (out, in): its model trains with that
 
 
 def _grade(args) -> int:
@@ -96,7 +97,7 @@ def _grade(args) -> int:
         print(f"course.py: {args.submissions}: no such directory", file=sys.stderr)
         return 2
     try:
-        tasks, other = lab_tasks(args.lab)
+        tasks = lab_tasks(args.lab)
     except KeyError as exc:
         print(f"course.py: {exc.args[0]}", file=sys.stderr)
         return 2
@@ -104,9 +105,6 @@ def _grade(args) -> int:
     if not submissions and not refused:
         print(f"course.py: {args.submissions}: no student folders in it", file=sys.stderr)
         return 2
-    if other:
-        print(f"course.py: not graded here (no op to check; each handout's check.py checks them): "
-              f"{', '.join(other)}", file=sys.stderr)
     hide = [args.submissions] + ([args.out] if args.out else [])
     return teacher.run(args, submissions, hide, prog="course.py", student_column=True, refused=refused)
 

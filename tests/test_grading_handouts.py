@@ -52,6 +52,7 @@ def test_a_class_of_handouts_in_one_call(tmp_path):
     assert got[("bob", "linear")].result == "NOT LOADED" and "SyntaxError" in got[("bob", "linear")].hint
     assert got[("bob", "sigmoid")].result == "FAIL" and "NotImplementedError" in got[("bob", "sigmoid")].hint
     assert got[("bob", "sigmoid_forward")].result == "PASS"  # this task counts the forward alone
+    assert got[("bob", "sigmoid_forward")].hint == "" and got[("bob", "sigmoid_forward")].mistakes == ()  # its row
     assert got[("alice", "linear")].file == "numpy_ops.layers:linear"
     header, lines = grade_table(rows)
     assert header == ["student", "linear", "sigmoid", "sigmoid_forward", "total"]
@@ -59,8 +60,8 @@ def test_a_class_of_handouts_in_one_call(tmp_path):
 
 
 def test_course_py_grades_the_kits_handouts(tmp_path):
-    """`scripts/course.py grade` on real handouts: the teacher's copy passes every op task, the untouched
-    handout fails each with its TODO, the value task (sgd) is named as not graded here."""
+    """`scripts/course.py grade` on real handouts: the teacher's copy passes every task, the untouched handout fails
+    each with its TODO, the value task (sgd) among them."""
     import csv
     import subprocess
     import sys
@@ -75,10 +76,53 @@ def test_course_py_grades_the_kits_handouts(tmp_path):
     done = subprocess.run([sys.executable, str(repo / "scripts" / "course.py"), "grade", str(klass), "--lab", "lab32",
                            "--out", str(out), "--jobs", "2", "--timeout", "60"], capture_output=True, text=True)
     assert done.returncode == 1, done.stderr
-    assert "not graded here" in done.stderr and "sgd" in done.stderr
     rows = {(r["student"], r["reference"]): r for r in csv.DictReader((out / "rows.csv").open())}
-    for ref in ("linear", "sigmoid", "softmax_cross_entropy"):
+    for ref in ("linear", "sigmoid", "softmax_cross_entropy", "sgd"):
         assert rows[("alice", ref)]["result"] == "PASS", rows[("alice", ref)]
         assert rows[("bob", ref)]["result"] == "FAIL" and "TODO" in rows[("bob", ref)]["hint"]
     grades = (out / "grades.csv").read_text().splitlines()
-    assert grades[0] == "student,linear,sigmoid,softmax_cross_entropy,total" and grades[1].endswith(",3")
+    assert grades[0] == "student,linear,sigmoid,softmax_cross_entropy,sgd,total" and grades[1].endswith(",4")
+
+
+def test_value_tasks_are_graded_on_hidden_inputs(tmp_path):
+    """The optim lab has no op: each task is a call run in the student's child and compared with the project's own
+    run, on the handout's inputs and on hidden ones. Replaying the handout's recorded numbers passes the handout's
+    inputs only; a wrong formula, a constant factor, a hang and an exit each get their row; no right value shows."""
+    import json
+    import shutil
+
+    from course.grading.handouts import lab_tasks
+    from course.kit.build import build
+
+    klass = tmp_path / "class"
+    build("optim", klass / "alice", solutions=True)
+
+    def copy_with(student, path, old, new):
+        shutil.copytree(klass / "alice", klass / student)
+        file = klass / student / path
+        text = file.read_text()
+        assert old in text, (path, old)
+        file.write_text(text.replace(old, new, 1))
+
+    copy_with("bob", "numpy_ops/optim.py", "m_hat = m / (1 - b1**t)", "m_hat = m")  # no bias correction
+    copy_with("carol", "numpy_ops/init.py", "return calculate_gain(nonlinearity, a) / math.sqrt(fan)",
+              "return 2 * calculate_gain(nonlinearity, a) / math.sqrt(fan)")  # every draw twice too large
+    recorded = json.loads((klass / "alice" / "check_data.json").read_text())["tasks"]["adam"]["outputs"]["params"]
+    copy_with("dave", "course/kit/values.py", "def adam_run(inputs):",  # the handout's numbers, replayed
+              "def adam_run(inputs):\n    from course.kit.tasks import decode\n\n"
+              f"    return dict(params=decode({recorded!r}))\n\n\ndef _adam_run(inputs):")
+    copy_with("erin", "numpy_ops/optim.py", "# BEGIN SOLUTION sgd_momentum", "while True: pass")
+    copy_with("frank", "numpy_ops/init.py", "fan = fan_in if", "__import__('os')._exit(3)\n    fan = fan_in if")
+
+    rows, _ = grade_handouts(klass, lab_tasks("optim"), Settings(Limits(timeout_s=10, memory_mb=400)), jobs=2)
+    got = {(r.student, r.task): r for r in rows}
+    assert all(got[("alice", t)].result == "PASS" for t in ("sgd_momentum", "adam", "kaiming"))
+    assert got[("bob", "adam")].result == "FAIL" and "params (recorded inputs): differs" in got[("bob", "adam")].hint
+    assert got[("bob", "sgd_momentum")].result == "PASS"
+    assert got[("carol", "kaiming")].result == "FAIL" and "times 2 (a constant factor)" in got[("carol", "kaiming")].hint
+    assert got[("dave", "adam")].result == "FAIL" and "(hidden 1 inputs)" in got[("dave", "adam")].hint
+    assert got[("erin", "sgd_momentum")].result == "TIMEOUT" and got[("erin", "adam")].result == "PASS"
+    assert got[("frank", "kaiming")].result == "CRASHED" and got[("frank", "sgd_momentum")].result == "PASS"
+    assert all(r.points == r.max_points == 1 for r in rows if r.result == "PASS")
+    assert all(r.points == 0 for r in rows if r.result != "PASS")
+    assert all("yours" not in r.hint and "expected 0" not in r.hint for r in rows)  # no value of the answer

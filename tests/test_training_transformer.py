@@ -21,6 +21,18 @@ TINY_GPT = ["--data.init_args.source", "zen", "--data.init_args.seq_len", "8", "
             "{type: residual, layers: [{type: layer_norm}, {type: attention, num_heads: 2, causal: true}]}, "
             "{type: residual, layers: [{type: layer_norm}, {type: linear, out_features: 16}, "
             "{type: activation, name: gelu}, {type: linear, out_features: 8}]}, {type: layer_norm}]"]
+#: the config's own structure (dropout 0.1 on the embeddings and 0.3 on each residual branch's output, two blocks;
+#: its AdamW and schedule), tiny and short
+TINY_GPT_DROPOUT = ["--data.init_args.source", "zen", "--data.init_args.seq_len", "8", "--data.init_args.stride", "8",
+                    "--trainer.limit_train_batches", "6", "--model.layers",
+                    "[{type: embedding, num_embeddings: 76, embedding_dim: 8}, {type: position_embedding}, "
+                    "{type: dropout, p: 0.1}, "
+                    + 2 * ("{type: residual, layers: [{type: layer_norm}, "
+                           "{type: attention, num_heads: 2, causal: true}, {type: dropout, p: 0.3}]}, "
+                           "{type: residual, layers: [{type: layer_norm}, "
+                           "{type: linear, out_features: 16}, {type: activation, name: gelu}, "
+                           "{type: linear, out_features: 8}, {type: dropout, p: 0.3}]}, ")
+                    + "{type: layer_norm}]"]
 SHALLOW = ["--data.init_args.size", "small", "--model.layers"]
 BN = ("[{type: linear, out_features: 16}, {type: batch_norm}, {type: activation, name: sigmoid}, "
       "{type: linear, out_features: 16}, {type: batch_norm, momentum: 0.3}, {type: activation, name: sigmoid}]")
@@ -30,6 +42,7 @@ LN = ("[{type: linear, out_features: 16}, {type: layer_norm}, {type: activation,
 
 @pytest.mark.parametrize("config, extra", [
     ("char_gpt", TINY_GPT),
+    ("char_gpt", TINY_GPT_DROPOUT),
     ("ocr_deep_batchnorm", [*SHALLOW, BN]),
     ("ocr_deep_layernorm", [*SHALLOW, LN]),
 ])

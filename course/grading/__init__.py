@@ -4,7 +4,8 @@ Each submission runs in its own fresh interpreter with limits, in a scratch fold
 project's reference ops (`sandbox`, `child`); it only runs its op on the arrays the grader sends and sends
 back arrays (`framing`, `remote`). Every verdict, hint and point is computed in the grader's process by the
 op checker (`course.opcheck.check`) with hidden cases (`grade`), and only the grader writes the grades
-(`results`). See docs/check_op.md, "For teachers".
+(`results`). A course-kit value task (an optimizer's steps, an initialiser) has no op: its call runs in the child
+and is compared with the project's own run (`values`). See docs/check_op.md, "For teachers".
 
 * `grade_class(submissions, settings, jobs=4)` -> (rows, isolation); `write_outputs(out, rows, isolation)`;
 * `grade_handouts(class_dir, tasks, settings, jobs=4)`: a folder per student, each a completed handout;

@@ -5,7 +5,8 @@ copy of the submission. Its import path is the submission's folder, this runner'
 of the op loader) and a folder holding NumPy alone: none of the project's ops, no checker, no grades. Before the
 submission is imported it sets its own limits (address space, CPU time, file size, no new process or thread).
 
-It answers requests, one at a time, on a pipe (`framing`): ``load``, ``forward``, ``backward``, ``ping``. An
+It answers requests, one at a time, on a pipe (`framing`): ``load``, ``forward``, ``backward``, ``ping``, and
+``value`` (a course-kit value task's call, `course.grading.values`). An
 exception of the submission's becomes an ``error`` answer (type and message); anything else -- an exit, a signal,
 a hang -- ends the process, and the grader reads that from outside. What it prints goes nowhere.
 """
@@ -51,13 +52,8 @@ class Runner:
     def load_target(self, target: str, kwargs) -> dict:
         """``"package.module:attribute"`` imported from the submission's folder (a handout's own files), called
         with ``kwargs`` when given (a factory)."""
-        import importlib
-        import os
-
-        if os.getcwd() not in sys.path:
-            sys.path.insert(0, os.getcwd())
-        module, _, attr = target.partition(":")
-        obj = getattr(importlib.import_module(module), attr)
+        attr = target.partition(":")[2]
+        obj = self._import(target)
         if kwargs is not None:
             obj = obj(**kwargs)
         self.ops = {attr: self.user_op.op_from(obj, attr, target)}
@@ -113,6 +109,28 @@ class Runner:
         return dict(grads=kinds), [*sent, dout]
 
 
+    def value(self, target: str, kind: str, keys: list, arrays):
+        """A value task's call (``"course.kit.values:adam_run"``, imported from the submission's folder) on the
+        named input arrays: its outputs by name (``kind`` "run": a dict) or its gradients (``kind`` "gradients": a
+        list of (name, gradient, ...); what else each item holds stays here)."""
+        import numpy as np
+
+        fn = self._import(target)
+        result = fn(dict(zip(keys, arrays)))
+        items = list(result.items()) if kind == "run" else [(item[0], item[1]) for item in result]
+        return dict(names=[str(name) for name, _ in items]), [np.asarray(a) for _, a in items]
+
+    @staticmethod
+    def _import(target: str):
+        import importlib
+        import os
+
+        if os.getcwd() not in sys.path:
+            sys.path.insert(0, os.getcwd())
+        module, _, attr = target.partition(":")
+        return getattr(importlib.import_module(module), attr)
+
+
 def main() -> None:
     config = json.loads(sys.argv[1])
     sys.path[:0] = [config["runner"], config["site"]]
@@ -140,6 +158,8 @@ def main() -> None:
                 reply = runner.forward(header["op"], arrays)
             elif cmd == "backward":
                 reply = runner.backward(header["op"], header["cache"], arrays)
+            elif cmd == "value":
+                reply = runner.value(header["target"], header["kind"], header["keys"], arrays)
             else:
                 reply = dict(error=dict(type="ValueError", message=f"unknown request {cmd!r}")), []
             data = framing.encode(*reply)

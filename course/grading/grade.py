@@ -21,12 +21,14 @@ from pathlib import Path
 
 import numpy as np
 
+from course.opcheck import layouts
 from course.opcheck.checks import check
 from course.opcheck.references import REFERENCES, Case, Reference
 
 from .remote import RemoteOp
 from .results import NO_REFERENCE, NOT_LOADED, Row, Weights, scored
 from .sandbox import CRASHED, Child, Limits, Sandbox, Stopped
+from .values import grade_value, value_task
 
 #: Top-level packages a submission may not import: the project's own (reference ops, checker) and its heavy
 #: dependencies. They are not on the child's import path; this names the reason in the row.
@@ -43,7 +45,9 @@ class Task:
     own files), called with ``kwargs`` when they are given (a factory). ``like``: the reference (None: the op's
     ``like`` attribute, else `Settings.guess` of its name). ``title`` names the task's column in grades.csv
     (default: the reference). ``checks``: the checks that count (default all: ``forward``, ``dx``, ``dW``...),
-    e.g. ``("forward",)`` for a task that is the forward alone."""
+    e.g. ``("forward",)`` for a task that is the forward alone. ``value``: ``"lab:task"``, a course-kit value task
+    (an optimizer's steps, an initialiser...) run from the submission's folder and compared with the project's own
+    run (`course.grading.values`); ``title`` then defaults to the task's name."""
 
     file: str | None = None
     name: str | None = None
@@ -52,6 +56,7 @@ class Task:
     target: str | None = None
     kwargs: dict | None = field(default=None, compare=False)
     checks: tuple[str, ...] | None = None
+    value: str | None = None
 
     @property
     def where(self) -> str:
@@ -75,6 +80,9 @@ class Settings:
     hidden: int = 2                      # hidden cases per reference
     weights: Weights = field(default_factory=Weights)
     guess: Callable[[str], str | None] = lambda name: None
+    #: The linear op's weight layout (`course.opcheck.layouts`): None finds each op's from its output, as check_op
+    #: does; a handout's is "torch" (its model trains with that layout).
+    layout: str | None = None
 
 
 def hidden_reference(ref: Reference, seed: int, n: int) -> Reference:
@@ -116,12 +124,18 @@ class _Grader:
         return scored(Row(self.sub.student, task.where, op, ref, result, None, hint), task.title or ref,
                       report, self.settings.weights, task.checks)
 
+    def live_child(self) -> Child:
+        """The submission's child, a new one if there is none or the last was stopped."""
+        if self.child is None or self.child.proc.poll() is not None:
+            self.close()
+            self.child = self.sandbox.start(self.sub.files, self.sub.student)
+        return self.child
+
     def load(self, task: Task) -> dict:
         """The child's answer to loading ``task``'s file, in a live child (a new one if the last was stopped)."""
         if self.child is None or self.child.proc.poll() is not None or self.loaded is None:
             self.close()
-            self.child = self.sandbox.start(self.sub.files, self.sub.student)
-            self.loaded = None
+            self.live_child()
         key = (task.file, task.name, task.target, repr(task.kwargs))
         if self.loaded is None or self.loaded[0] != key:
             self.child.restart_clock()
@@ -135,6 +149,8 @@ class _Grader:
         return self.loaded[1]
 
     def grade(self, task: Task) -> list[Row]:
+        if task.value is not None:
+            return [self.grade_value(task)]
         try:
             answer = self.load(task)
         except Stopped as stop:
@@ -164,12 +180,30 @@ class _Grader:
         try:
             self.load(task)  # the op before may have stopped the child: a new one loads the file again
             self.child.restart_clock()
+            op = RemoteOp(self.child, info)
             reference = hidden_reference(REFERENCES[ref], self.settings.seed, self.settings.hidden)
-            report = check(RemoteOp(self.child, info), like=reference, seed=self.settings.seed)
+            reference, layout = layouts.resolve(op, reference, self.settings.layout if ref == "linear" else None,
+                                                self.settings.seed)
+            report = check(op, like=reference, seed=self.settings.seed)
         except Stopped as stop:
             self.close()
             return self.row(task, op_name, ref, stop.result, stop.detail)
-        return self.row(task, op_name, ref, "", "", report)
+        row = self.row(task, op_name, ref, "", "", report)
+        if layout is not None and layout.name != "torch":
+            row.hint = "; ".join(filter(None, [f"layout assumed: {layout.says}", row.hint]))
+        return row
+
+    def grade_value(self, task: Task) -> Row:
+        lab, _, name = task.value.partition(":")
+        title = task.title or name
+        try:
+            result, hint, worst = grade_value(self.live_child(), value_task(lab, name), self.settings.seed,
+                                              self.settings.hidden, name)
+        except Stopped as stop:
+            self.close()
+            result, hint, worst = stop.result, stop.detail, None
+        row = Row(self.sub.student, task.where, name, name, result, worst, hint)
+        return scored(row, title, None, self.settings.weights)
 
     def close(self) -> None:
         if self.child is not None:

@@ -58,19 +58,21 @@ def grade_handouts(class_dir: Path, tasks: Sequence[Task], settings: Settings, j
     return rows + [scored(r, r.task, None, settings.weights) for r in refused], isolation
 
 
-def lab_tasks(lab: str) -> tuple[list[Task], list[str]]:
-    """A course-kit lab's op tasks as grading tasks (each op imported from the student's handout, checked against
-    its reference), and the names of its other tasks, which have no op to check here (an optimizer's steps, an
-    initialiser, a Jacobian: the handout's own check.py checks those)."""
+def lab_tasks(lab: str) -> list[Task]:
+    """A course-kit lab's tasks as grading tasks: each op task's op imported from the student's handout and checked
+    against its reference; each value task (an optimizer's steps, an initialiser, a Jacobian) run from the handout
+    and compared with the project's own run (`course.grading.values`)."""
     from course.kit.labs import get_lab
     from course.kit.tasks import OpTask
 
-    tasks, other = [], []
+    from .values import target_of
+
+    tasks = []
     for t in get_lab(lab).tasks:
         if not isinstance(t, OpTask):
-            other.append(t.name)
+            tasks.append(Task(target=target_of(t.run or t.gradients), value=f"{lab}:{t.name}", title=t.name))
             continue
         gradients = tuple(f"d{n}" for n in REFERENCES[t.inputs].input_names)
         checks = None if t.forward and t.backward else ("forward",) if t.forward else gradients
         tasks.append(Task(target=t.op, kwargs=t.kwargs, like=t.inputs, title=t.name, checks=checks))
-    return tasks, other
+    return tasks

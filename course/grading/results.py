@@ -100,20 +100,27 @@ def scored(row: Row, task: str, report, weights: Weights, counted: tuple[str, ..
     """``row`` with its task, points and mistakes; with a checker's ``report`` also its result, error and hint.
     ``counted``: the checks that decide the result and the points (default: all of them)."""
     row.task, row.max_points = task, weights.points(task)
-    if report is None:
-        row.mistakes = (row.result,) if row.result != PASS else ()
+    if report is None:  # a row decided without the op checker: a value task's, or one that did not run
+        row.points = row.max_points if row.result == PASS else 0.0
+        row.mistakes = (row.hint.split(":")[0] or row.result,) if row.result == FAIL else \
+            (row.result,) if row.result != PASS else ()
         return row
     checks = {k: v for k, v in checks_of(report).items() if counted is None or k in counted}
     row.result = PASS if checks and all(checks.values()) and (counted is not None or report.passed) else FAIL
     measured = any(r[k] is not None for r in report.summary() for k in ("rel_numeric", "rel_reference"))
     row.worst = report.worst_rel_error() if measured else None  # nothing ran: no error to show, not 0
-    row.hint = "; ".join(report.hints()) or (report.error or "")
+    # A task that counts some checks only (a forward alone) shows what those found: a PASS of a forward-only task
+    # says nothing of its backward's mistakes.
+    inputs = [r for r in report.summary() if counted is None or f"d{r['input']}" in counted]
+    named = [report.mistake[1]] if report.mistake and (counted is None or row.result == FAIL) else []
+    row.hint = "; ".join(named + [f"{r['input']}: {r['hint']}" for r in inputs if r["hint"]]) or (report.error or "")
     if row.result == FAIL and not row.hint:
-        row.hint = "; ".join(sorted({p for r in report.summary() for p in r["problems"]}))
+        row.hint = "; ".join(sorted({p for r in inputs for p in r["problems"]}))
     row.points = row.max_points * weights.share(task, checks)
     labels = [r["hint"].split(":")[0] if r["hint"] else (r["problems"] or ["wrong"])[0]
-              for r in report.summary() if not r["passed"]]
-    labels += ["output: " + p for o in report.output for p in o["problems"][:1]]
+              for r in inputs if not r["passed"]]
+    if counted is None or "forward" in counted:
+        labels += ["output: " + p for o in report.output for p in o["problems"][:1]]
     row.mistakes = tuple(dict.fromkeys(labels or ([report.error] if report.error else [])))
     return row
 

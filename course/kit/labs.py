@@ -75,6 +75,33 @@ LABS: list[Lab] = [
         ValueTask("bptt_double_sum", "the course's double sum of delta_{t,k} for dL/dU, dL/dW, dL/db",
                   v.bptt_inputs, v.bptt_run, v.bptt_gradients),
     ), "rnn.py"),
+    Lab("norm", "Normalization (batch norm in training and in evaluation, layer norm)", (
+        OpTask("batch_norm", "batch norm in training: the batch's statistics, torch's running averages (momentum, "
+               "the unbiased variance) and the backward", "numpy_ops.norm:BatchNormOp", "batch_norm",
+               dict(training=True)),
+        OpTask("batch_norm_eval", "batch norm in evaluation: normalised by the running statistics",
+               "numpy_ops.norm:BatchNormOp", "batch_norm_eval", dict(training=False)),
+        OpTask("layer_norm", "layer norm over the last dimension, forward and backward", "numpy_ops.norm:LayerNormOp",
+               "layer_norm", {}),
+    ), "norm.py"),
+    Lab("gated", "Gated recurrences (the LSTM and the GRU: the step over the sequence, the reverse sweep)", (
+        OpTask("lstm_forward", "the LSTM over the sequence: gates i, f, g, o, the cell state and the hidden state",
+               "numpy_ops.lstm:LSTMOp", "lstm", {}, backward=False),
+        OpTask("lstm_backward", "the LSTM's reverse sweep: dh and dc carried back in time, then the weights' sums",
+               "numpy_ops.lstm:LSTMOp", "lstm", {}, forward=False),
+        OpTask("gru_forward", "the GRU over the sequence: gates r, z, n with b_hn inside the reset gate's product",
+               "numpy_ops.gru:GRUOp", "gru", {}, backward=False),
+        OpTask("gru_backward", "the GRU's reverse sweep, and the input and recurrent parts' gradients",
+               "numpy_ops.gru:GRUOp", "gru", {}, forward=False),
+    ), "gated.py"),
+    Lab("attention", "Attention (the embedding, scaled dot-product multi-head attention, the causal mask)", (
+        OpTask("embedding", "the embedding: rows looked up by index, their gradients added back (np.add.at)",
+               "numpy_ops.embedding:embedding", "embedding"),
+        OpTask("attention", "multi-head self-attention: projections, softmax(q k^T / sqrt(d)) v, and the backward",
+               "numpy_ops.attention:AttentionOp", "attention", dict(num_heads=2)),
+        OpTask("causal_attention", "the causal mask: query i sees keys 0..i only", "numpy_ops.attention:AttentionOp",
+               "causal_attention", dict(num_heads=2, causal=True)),
+    ), "attention.py"),
 ]
 
 

@@ -7,7 +7,11 @@ code):
 * `OpTask` -- an op of the ``forward``/``backward`` contract. Its forward output is compared with the value
   recorded for fixed inputs; every gradient with central differences of the student's own forward, and a wrong
   one goes to `course.opcheck`'s hints, which name the mistake (sign, factor, transposed, not summed over the
-  batch, output for input, missing dout, wrong input, ...).
+  batch, output for input, missing dout, wrong input, ...). An op that updates state in forward (batch norm's
+  running statistics) has that state compared with the recorded one too. Where the reference lists known
+  mistakes (`course.opcheck.mistakes`: batch norm, LSTM, GRU, attention), the builder records what each
+  mistake's op gives on the same inputs and upstream gradients (numbers only: the mutants themselves are
+  stripped from the handout), and a failing op that reproduces one gets that mistake named.
 * `ValueTask` -- anything else (an optimizer's steps, an initialiser, the Jacobian of lab 3.1, the course's
   BPTT table): ``run(inputs)`` returns named arrays compared with the recorded ones, and ``gradients(inputs)``
   optionally returns (name, analytic, scalar function, variable) to compare with central differences.
@@ -25,7 +29,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from course.opcheck import hints
+from course.opcheck import hints, mistakes
+from course.opcheck.checks import _upstream as upstream
 from course.opcheck.checks import check as check_gradients
 from course.opcheck.references import Case, get_reference
 from numpy_ops.gradcheck import numerical_gradient
@@ -127,32 +132,77 @@ class OpTask:
         cases = []
         for case in ref.cases:
             inputs = ref.inputs(case, rng)
-            out = op.forward(*[a.copy() for a in inputs])[0]
+            work = [a.copy() for a in inputs]
+            out = op.forward(*work)[0]
             row = dict(name=case.name, batch=case.batch, inputs=[encode(a) for a in inputs], output=encode(out))
+            if ref.state:
+                row["state"] = {n: encode(work[ref.input_names.index(n)]) for n in ref.state}
             if len(inputs) == 1 and hasattr(op, "local_grad"):
                 # the derivative evaluated with the output where the input belongs: a pattern of a known mistake
                 # (x (1 - x) for sigmoid'), never the right gradient
                 x, y = inputs[0], out
                 row["patterns"] = [encode(op.local_grad(y, x)), encode(op.derivative(y))]
             cases.append(row)
-        return dict(names=list(ref.input_names), cases=cases)
+        data = dict(names=list(ref.input_names), state=list(ref.state), cases=cases)
+        if ref.mistakes:
+            data["mistakes"] = self._record_mistakes(ref, [[decode(a) for a in c["inputs"]] for c in cases],
+                                                     [decode(c["output"]) for c in cases])
+        return data
+
+    def _record_mistakes(self, ref, inputs: list, outputs: list) -> dict:
+        """The results of the reference's known mistakes that this task checks, on the recorded inputs and on
+        upstream gradients drawn here: numbers only (`course.opcheck.mistakes`)."""
+        rng = np.random.default_rng(SEED + 1)
+        douts = [upstream(out, rng) for out in outputs]
+        phases = {"forward"} if not self.backward else {"backward"} if not self.forward else set(mistakes.PHASES)
+        found = mistakes.expected([m for m in ref.mistakes if m.phase in phases], ref.make_op(),
+                                  list(zip(inputs, douts)), ref.input_names, ref.state)
+        return dict(douts=[encode(d) for d in douts],
+                    known=[dict(key=key, hint=hint, phase=phase, cases=[{k: encode(v) for k, v in row.items()}
+                                                                         for row in rows])
+                           for key, hint, phase, rows in found])
+
+    @staticmethod
+    def _named_mistake(op, recorded: dict, inputs: list, phase: str) -> list[str]:
+        """``["HINT: ..."]`` when the op reproduces one of the recorded mistakes of ``phase``, else []."""
+        known = recorded.get("mistakes")
+        if not known:
+            return []
+        douts = [decode(d) for d in known["douts"]] if phase == "backward" else [None] * len(inputs)
+        try:
+            got = [mistakes.outcome(op, a, recorded["names"], recorded.get("state", ()), d)
+                   for a, d in zip(inputs, douts)]
+        except Exception:  # noqa: BLE001 -- the student's code: no result, no mistake to name
+            return []
+        candidates = [(m["key"], m["hint"], [{k: decode(v) for k, v in row.items()} for row in m["cases"]])
+                      for m in known["known"] if m["phase"] == phase]
+        found = mistakes.identify(got, candidates)
+        return [f"HINT: {found[1]}"] if found else []
 
     def check(self, recorded: dict) -> TaskResult:
         op = self.make_op()
         result = TaskResult(self.name, "PASS")
         cases = [(Case(c["name"], c["batch"], {}), [decode(a) for a in c["inputs"]]) for c in recorded["cases"]]
+        state = recorded.get("state", [])
         for (case, inputs), row in zip(cases, recorded["cases"]):
-            out, _ = call(op.forward, *[a.copy() for a in inputs])
+            work = [a.copy() for a in inputs]
+            out, _ = call(op.forward, *work)
             if self.forward:
-                result.lines += [f"[{case.name}] {p}" for p in compare("forward output", out, decode(row["output"]))]
+                problems = compare("forward output", out, decode(row["output"]))
+                for n, value in row.get("state", {}).items():
+                    problems += compare(f"{n} after forward", work[recorded["names"].index(n)], decode(value))
+                result.lines += [f"[{case.name}] {p}" for p in problems]
         if result.lines:
+            result.lines += self._named_mistake(op, recorded, [inputs for _, inputs in cases], "forward")
             result.lines.append("fix the forward first: the gradients are checked against your forward")
         elif self.backward:
             patterns = {c["name"]: [decode(p) for p in c["patterns"]] for c in recorded["cases"] if "patterns" in c}
-            report = check_gradients(op, cases=cases, names=recorded["names"], patterns=patterns)
+            report = check_gradients(op, cases=cases, names=recorded["names"], patterns=patterns, state=state)
             for row in report.summary():
                 if any("NotImplementedError: " + TODO_PREFIX in p for p in row["problems"]):
                     raise NotStarted(self.name)
+                if not row["passed"] and not result.lines:
+                    result.lines += self._named_mistake(op, recorded, [inputs for _, inputs in cases], "backward")
                 if not row["passed"]:
                     result.lines.append(f"d{row['input']}: relative error {row['rel_numeric'] or float('nan'):.1e} "
                                         "vs central differences of your forward")

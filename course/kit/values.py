@@ -1,4 +1,5 @@
-"""What the value tasks run: fixed inputs (drawn once, recorded) and the calls that use the student's code.
+"""What the value tasks run: inputs drawn from a generator (the handout's from the kit's seed, recorded; a grader's
+hidden ones from the teacher's) and the calls that use the student's code.
 
 Every function imports the code it runs when it is called, so in a handout it is the handout's (the student's)
 code, and at build time the project's own. Nothing here computes an answer itself.
@@ -14,9 +15,10 @@ from numpy_ops.op import Op
 
 
 def graph_inputs(rng):
+    """The lab's own three points, then two drawn from ``rng`` (a grader's hidden cases draw other ones)."""
     from course.labs.lab31 import POINTS
 
-    return dict(points=np.array(POINTS, dtype=np.float64))
+    return dict(points=np.concatenate([np.array(POINTS, dtype=np.float64), rng.uniform(-2, 2, (2, 3))]))
 
 
 def graph_gradients(inputs):
@@ -69,7 +71,8 @@ def adam_run(inputs):
 
 
 def kaiming_inputs(rng):
-    return dict(seed=np.array(0))
+    """The seed of the initialisers' generators, drawn from ``rng`` (a grader's hidden cases draw other ones)."""
+    return dict(seed=np.array(int(rng.integers(2**31))))
 
 
 def kaiming_run(inputs):

@@ -5,6 +5,7 @@
 * `references` -- the `numpy_ops` ops a user's op may be checked against, with the inputs to try;
 * `checks`     -- `check(op, like=...)`: output, gradients, shapes, dtypes, at several shapes;
 * `hints`      -- the likely mistake behind a wrong gradient;
+* `mistakes`   -- a reference's known mistakes, named when an op reproduces one (`mutants`: the zoo's, as ops);
 * `report`     -- the findings as text and JSON; `teacher` -- a class's files graded into one table
   (each file in its own sandboxed process: `course.grading`);
 * `training`   -- the hint for a user's op that fails the gradient-parity check during training.

@@ -48,7 +48,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--like", help=f"the numpy_ops op it should equal: {', '.join(sorted(REFERENCES))}")
     p.add_argument("--shapes", help="without --like: the input shapes to try, e.g. 4x3,2x3,2")
     p.add_argument("--layout", choices=sorted(layouts.LINEAR_LAYOUTS),
-                   help="with --like linear: the weight layout of your op (default: detected from its output): "
+                   help="with --like linear, and in teacher mode for every linear op: the weight layout (default: "
+                   "detected from each op's output): "
                    + "; ".join(f"{k}: {v.says}" for k, v in layouts.LINEAR_LAYOUTS.items()))
     p.add_argument("--json", action="store_true", help="print the findings as JSON instead of text")
     p.add_argument("--seed", type=int, default=0, help="seed of the random inputs (default 0)")

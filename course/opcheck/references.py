@@ -6,7 +6,8 @@ each `Case` (batch 1, odd sizes, a larger batch, ...). Inputs are float64 and ke
 the checker itself (`course.opcheck.checks`), whatever the op.
 
 A new op is one `register` call. An op with state it updates (batch norm's running statistics) names those
-inputs in ``state``.
+inputs in ``state``; an op with typical mistakes the checker should name lists them in ``mistakes``
+(`course.opcheck.mistakes`, the zoo's in `course.opcheck.mutants`).
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ import numpy as np
 from numpy_ops import activations, conv, gru, layers, losses, lstm, norm, pooling, rnn
 from numpy_ops.attention import AttentionOp
 from numpy_ops.embedding import embedding as embedding_op
+
+from . import mutants
 
 #: Draws one case's inputs: ``make(rng, **sizes) -> tuple of arrays``.
 InputMaker = Callable[..., tuple[np.ndarray, ...]]
@@ -43,6 +46,8 @@ class Reference:
     #: Inputs the op updates in place and does not differentiate (batch norm's running statistics): the checker
     #: compares them after forward with the reference's, instead of calling the change a mistake.
     state: tuple[str, ...] = ()
+    #: Its typical mistakes (`course.opcheck.mistakes.Mistake`), named when a user's op reproduces one.
+    mistakes: tuple = ()
 
     def inputs(self, case: Case, rng: np.random.Generator) -> tuple[np.ndarray, ...]:
         return self.make_inputs(rng, **case.sizes)
@@ -147,6 +152,16 @@ def _attention_inputs(rng, n, t, d):
             rng.standard_normal((d, d)) * 0.5, rng.standard_normal(d))
 
 
+def _padded_attention_inputs(rng, n, t, d):
+    """`_attention_inputs` and a key-padding mask (N, T), True at padding: sequence 0 padded at its end, sequence 1
+    (when there is one) at its start, so that under the causal mask its first query may see no key at all."""
+    mask = np.zeros((n, t), dtype=bool)
+    mask[0, t - 1:] = True
+    if n > 1:
+        mask[1, :2] = True
+    return (*_attention_inputs(rng, n, t, d), mask)
+
+
 _BATCH_NORM_CASES = (Case("batch 1, images", 1, dict(n=1, c=3, hw=(3, 5))), Case("odd sizes", 7, dict(n=7, c=5)),
                      Case("batch 3", 3, dict(n=3, c=2)))
 _BATCH_NORM_NAMES = ("x", "weight", "bias", "running_mean", "running_var")
@@ -154,17 +169,22 @@ _ATTENTION_CASES = (Case("batch 1", 1, dict(n=1, t=3, d=4)), Case("odd sizes", 3
 _ATTENTION_NAMES = ("x", "in_proj_weight", "in_proj_bias", "out_proj_weight", "out_proj_bias")
 
 register(Reference("batch_norm", lambda: norm.BatchNormOp(training=True), _BATCH_NORM_NAMES, _batch_norm_inputs,
-                   _BATCH_NORM_CASES, state=("running_mean", "running_var")))
+                   _BATCH_NORM_CASES, state=("running_mean", "running_var"), mistakes=mutants.BATCH_NORM))
 register(Reference("batch_norm_eval", lambda: norm.BatchNormOp(training=False), _BATCH_NORM_NAMES,
-                   _batch_norm_inputs, _BATCH_NORM_CASES, state=("running_mean", "running_var")))
+                   _batch_norm_inputs, _BATCH_NORM_CASES, state=("running_mean", "running_var"),
+                   mistakes=mutants.BATCH_NORM_EVAL))
 register(Reference("layer_norm", lambda: norm.LayerNormOp(), ("x", "weight", "bias"), _layer_norm_inputs,
                    (Case("batch 1", 1, dict(n=1, d=4)), Case("odd sizes", 5, dict(n=5, d=7)))))
 register(Reference("embedding", lambda: embedding_op, ("indices", "weight"), _embedding_inputs,
-                   (Case("batch 1", 1, dict(n=1, t=4, v=3, d=2)), Case("odd sizes", 3, dict(n=3, t=5, v=7, d=3)))))
+                   (Case("batch 1", 1, dict(n=1, t=4, v=3, d=2)), Case("odd sizes", 3, dict(n=3, t=5, v=7, d=3))),
+                   mistakes=mutants.EMBEDDING))
 register(Reference("attention", lambda: AttentionOp(num_heads=2), _ATTENTION_NAMES, _attention_inputs,
-                   _ATTENTION_CASES))
+                   _ATTENTION_CASES, mistakes=mutants.ATTENTION))
 register(Reference("causal_attention", lambda: AttentionOp(num_heads=2, causal=True), _ATTENTION_NAMES,
-                   _attention_inputs, _ATTENTION_CASES))
+                   _attention_inputs, _ATTENTION_CASES, mistakes=mutants.CAUSAL_ATTENTION))
+register(Reference("padded_attention", lambda: AttentionOp(num_heads=2, causal=True, key_padding=True),
+                   (*_ATTENTION_NAMES, "key_padding_mask"), _padded_attention_inputs, _ATTENTION_CASES,
+                   mistakes=mutants.PADDED_ATTENTION))
 
 
 # ---- convolution, pooling, recurrence ----
@@ -209,6 +229,6 @@ def _gated_inputs(gates, n_states):
 
 
 register(Reference("lstm", lambda: lstm.LSTMOp(), ("x", "weight_ih", "weight_hh", "bias_ih", "bias_hh", "h0", "c0"),
-                   _gated_inputs(4, 2), _RECURRENT_CASES))
+                   _gated_inputs(4, 2), _RECURRENT_CASES, mistakes=mutants.LSTM))
 register(Reference("gru", lambda: gru.GRUOp(), ("x", "weight_ih", "weight_hh", "bias_ih", "bias_hh", "h0"),
-                   _gated_inputs(3, 1), _RECURRENT_CASES))
+                   _gated_inputs(3, 1), _RECURRENT_CASES, mistakes=mutants.GRU))

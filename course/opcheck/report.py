@@ -25,6 +25,8 @@ def format_report(report: OpReport, source: str = "") -> str:
     if report.like and not any(o["problems"] for o in report.output):
         worst = max((o["rel_error"] or 0.0) for o in report.output)
         lines.append(f"output: PASS (relative error {_num(worst)} against the reference)")
+    if report.mistake:
+        lines.append(f"HINT: {report.mistake[1]}")
     for row in report.summary():
         status = "PASS" if row["passed"] else "FAIL"
         rel = f"relative error {_num(row['rel_numeric'])} vs central differences"

@@ -93,7 +93,7 @@ def settings_from(args) -> Settings:
     weights = Weights.from_toml(args.weights) if args.weights else Weights()
     # CPU time is a backstop over the child's whole life (all of a submission's tasks): never below the wall clock's
     limits = Limits(timeout_s=args.timeout, memory_mb=args.memory_mb, cpu_s=max(Limits.cpu_s, int(4 * args.timeout)))
-    return Settings(limits=limits, seed=seed, weights=weights)
+    return Settings(limits=limits, seed=seed, weights=weights, layout=getattr(args, "layout", None))
 
 
 def run(args, submissions: list[Submission], hide: list[Path], prog: str = "check_op",

@@ -10,15 +10,17 @@ import json
 from pathlib import Path
 
 
-def fit_args(config: str, epochs: int, init: str, parity_every: int = 5, save_dir: str = "runs") -> list[str]:
-    """The command line of the notebook's run (`lightning_ffnn.cli.cli_main` takes it)."""
+def fit_args(config: str, epochs: int, init: str, parity_every: int = 5, save_dir: str = "runs",
+             extra: tuple[str, ...] = ()) -> list[str]:
+    """The command line of the notebook's run (`lightning_ffnn.cli.cli_main` takes it); ``extra`` flags last
+    (``("--data.init_args.size", "small")``)."""
     return ["fit", "--config", config, "--model.backend", "numpy", "--model.init", init,
             "--trainer.max_epochs", str(epochs), "--seed_everything", "0", "--parity.every_n_steps", str(parity_every),
-            "--trainer.enable_progress_bar", "false", "--trainer.logger.init_args.save_dir", save_dir]
+            "--trainer.enable_progress_bar", "false", "--trainer.logger.init_args.save_dir", save_dir, *extra]
 
 
 def train_and_plot(config: str, epochs: int, init: str, parity_every: int = 5, results: str | None = None,
-                   log_scale: bool = False) -> dict:
+                   log_scale: bool = False, extra: tuple[str, ...] = ()) -> dict:
     """Train ``config`` for ``epochs`` with ``init`` weights; show every logged loss (and accuracy) per epoch.
 
     Returns the run's record (`lightning_ffnn.cli.run_results`); ``results`` names a JSON file for its final
@@ -27,7 +29,7 @@ def train_and_plot(config: str, epochs: int, init: str, parity_every: int = 5, r
 
     from lightning_ffnn.cli import cli_main, run_results
 
-    record = run_results(cli_main(fit_args(config, epochs, init, parity_every)))
+    record = run_results(cli_main(fit_args(config, epochs, init, parity_every, extra=extra)))
     if results:
         Path(results).write_text(json.dumps(record["final"]))
     print(record["final"])
