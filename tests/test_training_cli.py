@@ -67,6 +67,7 @@ def test_print_config_prints_the_full_yaml_and_trains_nothing(tmp_path, capsys, 
     ("model.init", "he"),
     ("model.optimizer", "rmsprop"),
     ("model.dtype", "float16"),
+    ("model.lr_schedule", "cosin"),
 ])
 def test_unknown_choice_is_a_cli_error_naming_the_option(flag, value, tmp_path, capsys):
     code, out, err = run_main(fit_args("ocr_small", tmp_path, f"--{flag}", value), capsys)
@@ -84,6 +85,14 @@ BAD_SETTINGS = {
     "batch > train set": (["--data.init_args.batch_size", "100000"],
                           "batch_size=100000 is larger than the training set (500 examples) of OCRDataModule"),
     "parity every 0 steps": (["--parity.every_n_steps", "0"], "every_n_steps must be >= 1, got 0"),
+    "lr_final without a decay": (["--model.lr_final", "0.01"],
+                                 "model.lr_final (0.01) is the end of a decay: it needs model.lr_schedule cosine or "
+                                 "linear, not constant"),
+    "lr_final above lr": (["--model.lr_schedule", "cosine", "--model.lr_final", "0.5"],
+                          "model.lr_final must be between 0 and model.lr (0.1), got 0.5"),
+    "warm-up fraction 1": (["--model.lr_warmup_fraction", "1"],
+                           "model.lr_warmup_fraction is the part of the run's optimizer steps spent warming up: it "
+                           "must be >= 0 and < 1, got 1.0"),
     # model.activation takes any string (a user's op is FILE.py:NAME@like), so the model names it, not the parser
     "unknown activation": (["--model.activation", "swishy"],
                            "model.activation: unknown activation 'swishy'; expected one of ['elu', 'gelu', "

@@ -11,7 +11,7 @@ import pytest
 import torch
 from lightning.pytorch.callbacks import Callback
 
-from helpers_training import checkpoint_weights, fit_args, run_dir, run_fit, run_main, skip_figures
+from helpers_training import checkpoint_weights, fit_args, run_dir, run_fit, skip_figures
 from lightning_ffnn.cli import cli_main, run_results
 from lightning_ffnn.models import SpecNetModule
 from lightning_ffnn.speed import StepsPerCall
@@ -134,28 +134,3 @@ def test_adam_and_adamw_are_torchs_with_the_settings(name, cls):
     group = optimizer.param_groups[0]
     assert (group["lr"], group["weight_decay"], group["betas"]) == (0.01, 0.5, (0.8, 0.9))
 
-
-BAD = {
-    "final without decay": (["--model.lr_final", "0.01"],
-                            "model.lr_final (0.01) is the end of a decay: it needs model.lr_schedule cosine or "
-                            "linear, not constant"),
-    "final above lr": (["--model.lr_schedule", "cosine", "--model.lr_final", "0.5"],
-                       "model.lr_final must be between 0 and model.lr (0.1), got 0.5"),
-    "warm-up fraction 1": (["--model.lr_warmup_fraction", "1"],
-                           "model.lr_warmup_fraction is the part of the run's optimizer steps spent warming up: it "
-                           "must be >= 0 and < 1, got 1.0"),
-}
-
-
-@pytest.mark.parametrize("case", list(BAD))
-def test_bad_schedule_settings_are_named(case, tmp_path, capsys, monkeypatch):
-    skip_figures(monkeypatch)
-    extra, message = BAD[case]
-    code, out, err = run_main(fit_args("ocr_small", tmp_path, "--trainer.max_epochs", "1", *extra), capsys)
-    assert code == 2, err
-    assert err.strip().splitlines()[-1] == f"error: invalid setting: {message}"
-
-
-def test_unknown_schedule_is_a_cli_error(tmp_path, capsys):
-    code, out, err = run_main(fit_args("ocr_small", tmp_path, "--model.lr_schedule", "cosin"), capsys)
-    assert code == 2 and 'Parser key "model.lr_schedule"' in err, err[-500:]
