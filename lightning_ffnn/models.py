@@ -89,10 +89,10 @@ class SpecNetModule(L.LightningModule):
         optimizer, lr, momentum, nesterov, weight_decay, betas: SGD, Adam or AdamW, as in torch.optim (Adam adds
             ``weight_decay`` times the weights to the gradient; AdamW shrinks the weights apart from it).
         lr_schedule, lr_warmup_fraction, lr_final: the learning rate over the run, counted in optimizer steps
-            (`lightning_ffnn.schedules`): that fraction of the run's steps of linear warm-up to ``lr``, then ``constant`` (the
-            default; with no warm-up the rate never changes), or a ``cosine`` or ``linear`` decay to ``lr_final``
-            at the end of the run (``trainer.max_epochs`` or ``trainer.max_steps``). Its state travels in
-            checkpoints.
+            (`lightning_ffnn.schedules`): that fraction of the run's steps of linear warm-up to ``lr``, then
+            ``constant`` (the default; with no warm-up the rate never changes), or a ``cosine`` or ``linear`` decay
+            to ``lr_final`` at the end of the run (``trainer.max_epochs`` or ``trainer.max_steps``). Its state
+            travels in checkpoints.
         dtype: the parameters' dtype (the datamodule serves the same, linked by the CLI).
         seed: seeds the initial weights (and, through the CLI, the batch order).
         task, input_shape, output_dim, target_shape, eval_set_names, target_units: what the data decides

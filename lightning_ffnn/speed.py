@@ -72,8 +72,8 @@ class StepsPerCall(Callback):
         if not getattr(pl_module, "has_lr_schedule", False):
             return None
         hp = pl_module.hparams
-        return (f"model.lr_schedule is {hp.get('lr_schedule')}, model.lr_warmup_fraction {hp.get('lr_warmup_fraction')}: "
-                "a schedule is stepped per optimizer step")
+        return (f"model.lr_schedule is {hp.get('lr_schedule')}, model.lr_warmup_fraction "
+                f"{hp.get('lr_warmup_fraction')}: a schedule is stepped per optimizer step")
 
     # -- hooks ---------------------------------------------------------------------------------------------------
     def setup(self, trainer, pl_module, stage: str) -> None:

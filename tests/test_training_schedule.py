@@ -43,7 +43,8 @@ class StepRates(Callback):
 
 
 class FailMidEpoch(Callback):
-    """Fails the run at batch 2 of epoch ``epoch`` (1), as a crash would: the newest checkpoint is the epoch before's."""
+    """Fails the run at batch 2 of epoch ``epoch`` (1), as a crash would: the newest checkpoint is the epoch
+    before's."""
 
     def __init__(self, epoch: int = 1):
         self.epoch = epoch
