@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from course.datasets import DataError, load_mnist, read_idx
-from course.datasets.idx import DEFAULT_DIRS, FILE_STEMS
+from course.datasets.idx import FILE_STEMS, mnist_dir
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -113,6 +113,16 @@ def test_missing_mnist_files_say_how_to_get_them(tmp_path):
         load_mnist("kmnist", tmp_path)
 
 
+def test_the_sets_variable_names_the_directory_and_an_argument_beats_it(tmp_path, monkeypatch):
+    fake_set(tmp_path / "mine")
+    monkeypatch.setenv("LIGHTNING_FFNN_MNIST_DIR", str(tmp_path / "mine"))
+    assert load_mnist("mnist")["train"][0].shape == (6, 28, 28)
+    with pytest.raises(DataError, match=r"prepare_data.py mnist --out .*elsewhere"):
+        load_mnist("mnist", tmp_path / "elsewhere")
+    with pytest.raises(DataError, match=r"prepare_data.py fashion"):  # each set has its own variable
+        load_mnist("fashion", tmp_path / "none")
+
+
 def test_mismatched_counts_and_labels_out_of_range(tmp_path):
     fake_set(tmp_path)
     write(tmp_path / "t10k-labels-idx1-ubyte", idx_bytes(np.zeros(3, dtype=np.uint8)))
@@ -125,8 +135,8 @@ def test_mismatched_counts_and_labels_out_of_range(tmp_path):
 
 @pytest.mark.parametrize("kind", ["mnist", "fashion"])
 def test_fetched_files_when_present(kind):
-    if not all((DEFAULT_DIRS[kind] / s).is_file() or (DEFAULT_DIRS[kind] / (s + ".gz")).is_file()
-               for stems in FILE_STEMS.values() for s in stems):
+    where = mnist_dir(kind)
+    if not all((where / s).is_file() or (where / (s + ".gz")).is_file() for stems in FILE_STEMS.values() for s in stems):
         pytest.skip(f"{kind} not fetched (python scripts/prepare_data.py {kind})")
     data = load_mnist(kind)
     assert data["train"][0].shape == (60000, 28, 28) and data["test"][0].shape == (10000, 28, 28)

@@ -6,13 +6,12 @@ from __future__ import annotations
 
 import json
 import math
-import os
-from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
 
+from course.datasets.idx import mnist_dir
 from helpers_training import REPO, epoch_numbers, run_fit, skip_figures
 
 SMALL = ["--data.init_args.size", "small", "--data.init_args.val_fraction", "0.0", "--trainer.max_epochs", "1",
@@ -90,8 +89,8 @@ def test_pure_numpy_trainer_runs_the_cnn_spec():
     assert history["train_metric"][-1] > 0.8
 
 
-# The datamodule's default directory, or $LIGHTNING_FFNN_MNIST_DIR (e.g. a worktree pointing at the main checkout's).
-MNIST_DIR = Path(os.environ.get("LIGHTNING_FFNN_MNIST_DIR", REPO / "data" / "mnist"))
+# Where the datamodule looks: $LIGHTNING_FFNN_MNIST_DIR, else the repository's data/mnist.
+MNIST_DIR = mnist_dir("mnist")
 
 
 @pytest.mark.skipif(not any((MNIST_DIR / f"train-images-idx3-ubyte{ext}").exists() for ext in ("", ".gz")),

@@ -7,6 +7,7 @@ Layout: two zero bytes, a type code, the number of dimensions d, then d big-endi
 from __future__ import annotations
 
 import gzip
+import os
 import zlib
 from os import PathLike
 from pathlib import Path
@@ -23,6 +24,8 @@ DEFAULT_DIRS = {
     "mnist": Path(__file__).resolve().parents[2] / "data" / "mnist",
     "fashion": Path(__file__).resolve().parents[2] / "data" / "fashion-mnist",
 }
+#: The variable naming a user's own copy of each set (as $LIGHTNING_FFNN_OCR_DIR does for the OCR letters).
+ENV_VARS = {"mnist": "LIGHTNING_FFNN_MNIST_DIR", "fashion": "LIGHTNING_FFNN_FASHION_DIR"}
 FILE_STEMS = {
     "train": ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
     "test": ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"),
@@ -70,17 +73,26 @@ def find_idx(directory: Path, stem: str) -> Path | None:
     return None
 
 
+def mnist_dir(kind: str = "mnist", data_dir: str | PathLike[str] | None = None) -> Path:
+    """Where the set's files are looked for: ``data_dir``, else the set's variable (`ENV_VARS`), else the
+    repository's ``data/`` folder."""
+    if kind not in DEFAULT_DIRS:
+        raise ValueError(f"kind must be 'mnist' or 'fashion'; got {kind!r}")
+    given = data_dir or os.environ.get(ENV_VARS[kind])
+    return Path(given).expanduser() if given else DEFAULT_DIRS[kind]
+
+
 def check_mnist_files(kind: str = "mnist", data_dir: str | PathLike[str] | None = None) -> Path:
     """The directory of the set's four IDX files, or DataError naming the first missing one and how to get it.
 
     Args:
         kind: "mnist" or "fashion".
-        data_dir: default `<repository>/data/mnist` or `<repository>/data/fashion-mnist`.
+        data_dir: default `mnist_dir(kind)`: $LIGHTNING_FFNN_MNIST_DIR (or $LIGHTNING_FFNN_FASHION_DIR), else
+            `<repository>/data/mnist` (`<repository>/data/fashion-mnist`).
     """
-    if kind not in DEFAULT_DIRS:
-        raise ValueError(f"kind must be 'mnist' or 'fashion'; got {kind!r}")
-    directory = Path(data_dir).expanduser() if data_dir else DEFAULT_DIRS[kind]
-    fetch = f"python scripts/prepare_data.py {kind}" + (f" --out {directory}" if data_dir else "")
+    given = data_dir or os.environ.get(ENV_VARS.get(kind, ""))
+    directory = mnist_dir(kind, data_dir)
+    fetch = f"python scripts/prepare_data.py {kind}" + (f" --out {directory}" if given else "")
     for stems in FILE_STEMS.values():
         for stem in stems:
             if find_idx(directory, stem) is None:

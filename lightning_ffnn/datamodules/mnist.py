@@ -24,7 +24,8 @@ class MNISTDataModule(ArrayDataModule):
         kind: "mnist" or "fashion".
         val_fraction: hold out this fraction of the training images (seeded) as eval set "val" for model
             selection; 0 = off.
-        data_dir: directory of the four IDX files (raw or .gz); default <repo>/data/mnist or data/fashion-mnist.
+        data_dir: directory of the four IDX files (raw or .gz); default $LIGHTNING_FFNN_MNIST_DIR
+            ($LIGHTNING_FFNN_FASHION_DIR), else <repo>/data/mnist (data/fashion-mnist).
     """
 
     task = "classification"
