@@ -38,6 +38,17 @@ MISTAKES = [
      [("mean, var = self._per_channel(running_mean, x), self._per_channel(running_var, x)",
        "mean, var = x.mean(axis=axes, keepdims=True), x.var(axis=axes, keepdims=True)")],
      "bn_batch_stats_in_eval", "batch's own mean and variance"),
+    ("norm", "layer_norm", "norm.py", ("LayerNormOp", {}),
+     [("return (g - g.mean(axis=axes, keepdims=True) - xhat * (g * xhat).mean(axis=axes, keepdims=True)) * inv_std",
+       "return (g - xhat * (g * xhat).mean(axis=axes, keepdims=True)) * inv_std")],
+     "ln_mean_path", "path through the example's mean"),
+    ("norm", "layer_norm", "norm.py", ("LayerNormOp", {}),
+     [("return (g - g.mean(axis=axes, keepdims=True) - xhat * (g * xhat).mean(axis=axes, keepdims=True)) * inv_std",
+       "return (g - g.mean(axis=axes, keepdims=True)) * inv_std")],
+     "ln_variance_path", "path through the example's variance"),
+    ("norm", "layer_norm", "norm.py", ("LayerNormOp", {}),
+     [("axes = tuple(range(-self.ndim, 0))", "axes = tuple(range(x.ndim - self.ndim))")],
+     "ln_over_the_batch", "taken over the batch"),
     ("gated", "lstm_forward", "lstm.py", ("LSTMOp", {}),
      [("gt[:, 2] = np.tanh(a[:, 2])", "gt[:, 3] = np.tanh(a[:, 3])"),
       ("c = gt[:, 1] * c + gt[:, 0] * gt[:, 2]", "c = gt[:, 1] * c + gt[:, 0] * gt[:, 3]"),
@@ -138,8 +149,8 @@ def test_check_op_names_the_mistake(tmp_path, lab, task, file, op, edits, key, w
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     cls, kwargs = op
-    reference = dict(batch_norm="batch_norm", batch_norm_eval="batch_norm_eval", attention="attention",
-                     causal_attention="causal_attention").get(task, task.split("_")[0])
+    reference = dict(batch_norm="batch_norm", batch_norm_eval="batch_norm_eval", layer_norm="layer_norm",
+                     attention="attention", causal_attention="causal_attention").get(task, task.split("_")[0])
     report = check(getattr(module, cls)(**kwargs), like=reference)
     assert not report.passed
     assert report.mistake and report.mistake[0] == key, (report.mistake, report.hints())
@@ -147,8 +158,8 @@ def test_check_op_names_the_mistake(tmp_path, lab, task, file, op, edits, key, w
     assert report.hints()[0] == report.mistake[1]
 
 
-@pytest.mark.parametrize("like", ["batch_norm", "batch_norm_eval", "lstm", "gru", "embedding", "attention",
-                                  "causal_attention"])
+@pytest.mark.parametrize("like", ["batch_norm", "batch_norm_eval", "layer_norm", "lstm", "gru", "embedding",
+                                  "attention", "causal_attention"])
 def test_the_right_op_gets_no_hint(like):
     report = check(get_reference(like).make_op(), like=like)
     assert report.passed and report.mistake is None

@@ -15,7 +15,7 @@ import numpy as np
 
 from numpy_ops.attention import AttentionOp, causal_mask, softmax_last_backward
 from numpy_ops.embedding import EmbeddingOp
-from numpy_ops.norm import BatchNormOp
+from numpy_ops.norm import BatchNormOp, LayerNormOp
 
 from .mistakes import Mistake
 
@@ -59,6 +59,44 @@ class BatchNormBatchStatisticsInEvaluation(BatchNormOp):
     def backward(self, dout, cache):
         # BEGIN HIDDEN batch_norm_eval
         return BatchNormOp(True, self.momentum, self.eps).backward(dout, cache)
+        # END HIDDEN
+
+
+# ---- layer norm ----
+
+
+class LayerNormWithoutMeanPath(LayerNormOp):
+    """dx without the path through the example's mean (only the variance's term subtracted)."""
+
+    def backward(self, dout, cache):
+        # BEGIN HIDDEN layer_norm
+        dx, *rest = super().backward(dout, cache)
+        features = tuple(range(dout.ndim - self.ndim, dout.ndim))
+        return (dx + (dout * cache[2]).mean(axis=features, keepdims=True) * cache[1], *rest)
+        # END HIDDEN
+
+
+class LayerNormWithoutVariancePath(LayerNormOp):
+    """dx without the path through the example's variance (only the mean's term subtracted)."""
+
+    def backward(self, dout, cache):
+        # BEGIN HIDDEN layer_norm
+        dx, *rest = super().backward(dout, cache)
+        features = tuple(range(dout.ndim - self.ndim, dout.ndim))
+        term = (dout * cache[2] * cache[0]).mean(axis=features, keepdims=True)
+        return (dx + cache[0] * term * cache[1], *rest)
+        # END HIDDEN
+
+
+class LayerNormOverTheBatch(LayerNormOp):
+    """The statistics taken over the examples (batch norm's axis) instead of over each example's features."""
+
+    def forward(self, x, weight, bias):
+        # BEGIN HIDDEN layer_norm
+        moved = np.moveaxis(x, 0, -1)  # the batch axis last: layer norm over it is batch norm's statistics
+        out, (xhat, inv_std, _) = LayerNormOp(1, self.eps).forward(moved, np.ones(len(x)), np.zeros(len(x)))
+        xhat = np.moveaxis(xhat, -1, 0)
+        return xhat * weight + bias, (xhat, np.moveaxis(inv_std, -1, 0), weight)
         # END HIDDEN
 
 
@@ -328,6 +366,17 @@ BATCH_NORM_EVAL = (
     Mistake("bn_batch_stats_in_eval", "evaluation normalised by the batch's own mean and variance: in evaluation "
             "batch norm uses running_mean and running_var, and leaves them as they are", "forward",
             lambda op: BatchNormBatchStatisticsInEvaluation(op.training, op.momentum, op.eps)),
+)
+LAYER_NORM = (
+    Mistake("ln_mean_path", "dx misses the path through the example's mean: every feature moves its example's "
+            "mean, so dx also gets minus the mean over the features of dL/dxhat (times 1/sqrt(var + eps))",
+            "backward", lambda op: LayerNormWithoutMeanPath(op.ndim, op.eps)),
+    Mistake("ln_variance_path", "dx misses the path through the example's variance: every feature moves it, so dx "
+            "also gets minus xhat times the mean over the features of dL/dxhat * xhat (times 1/sqrt(var + eps))",
+            "backward", lambda op: LayerNormWithoutVariancePath(op.ndim, op.eps)),
+    Mistake("ln_over_the_batch", "the mean and variance are taken over the batch (batch norm's statistics): layer "
+            "norm normalises each example over its own features, the last axis", "forward",
+            lambda op: LayerNormOverTheBatch(op.ndim, op.eps)),
 )
 LSTM = _gate_mistakes("ifgo", "nn.LSTM") + (
     Mistake("lstm_cell_path", "the cell state's path through time is dropped: c_{t-1} feeds c_t through the "

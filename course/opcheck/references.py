@@ -174,7 +174,8 @@ register(Reference("batch_norm_eval", lambda: norm.BatchNormOp(training=False), 
                    _batch_norm_inputs, _BATCH_NORM_CASES, state=("running_mean", "running_var"),
                    mistakes=mutants.BATCH_NORM_EVAL))
 register(Reference("layer_norm", lambda: norm.LayerNormOp(), ("x", "weight", "bias"), _layer_norm_inputs,
-                   (Case("batch 1", 1, dict(n=1, d=4)), Case("odd sizes", 5, dict(n=5, d=7)))))
+                   (Case("batch 1", 1, dict(n=1, d=4)), Case("odd sizes", 5, dict(n=5, d=7))),
+                   mistakes=mutants.LAYER_NORM))
 register(Reference("embedding", lambda: embedding_op, ("indices", "weight"), _embedding_inputs,
                    (Case("batch 1", 1, dict(n=1, t=4, v=3, d=2)), Case("odd sizes", 3, dict(n=3, t=5, v=7, d=3))),
                    mistakes=mutants.EMBEDDING))
