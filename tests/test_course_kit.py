@@ -15,6 +15,7 @@ import sys
 import zipfile
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from course.kit import markers
@@ -242,3 +243,18 @@ def test_the_checker_needs_numpy_alone(kit):
             "runpy.run_path('check.py', run_name='__main__')")
     done = subprocess.run([sys.executable, "-c", code], cwd=teacher, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_a_value_off_by_a_constant_factor_is_said_to_be():
+    """The handout's value check and the grader share `hints.constant_factor`: c when yours is c times the right
+    value everywhere, nothing when it is right or wrong in another way."""
+    from course.kit.tasks import compare
+    from course.opcheck.hints import constant_factor
+
+    want = np.random.default_rng(0).standard_normal((4, 3))
+    assert constant_factor(2 * want, want) == pytest.approx(2.0)
+    assert constant_factor(want, want) is None and constant_factor(want + 1, want) is None
+    assert constant_factor(np.full((4, 3), np.nan), want) is None and constant_factor(want, 0 * want) is None
+    lines = compare("params", 0.5 * want, want)
+    assert lines[-1] == "    HINT: yours is the expected value times 0.5 everywhere: a constant factor"
+    assert compare("params", want, want) == [] and "HINT" not in " ".join(compare("params", want + 1, want))

@@ -16,15 +16,12 @@ from __future__ import annotations
 
 import numpy as np
 
+from course.kit.tasks import SEED, TOL_VALUE
 from course.opcheck import hints
 
 from .remote import remote_exception
 from .results import FAIL, PASS
 from .sandbox import CRASHED, Child, Stopped
-
-#: The largest relative error that passes (the handout's checker uses the same, `course.kit.tasks.TOL_VALUE`).
-TOLERANCE = 1e-7
-
 
 def value_task(lab: str, name: str):
     """The kit's `ValueTask` ``name`` of ``lab``."""
@@ -40,8 +37,6 @@ def target_of(fn) -> str:
 
 def cases(task, seed: int, hidden: int) -> list[tuple[str, dict]]:
     """(label, inputs): the handout's recorded inputs, then ``hidden`` drawn from the teacher's ``seed``."""
-    from course.kit.tasks import SEED
-
     out = [("recorded", task.inputs(np.random.default_rng(SEED)))]
     out += [(f"hidden {i + 1}", task.inputs(np.random.default_rng([seed, 21, i]))) for i in range(hidden)]
     return out
@@ -84,17 +79,15 @@ def problems(name: str, got: np.ndarray | None, want: np.ndarray, label: str) ->
         return [f"{where}: not returned"], np.inf
     if got.shape != want.shape:
         return [f"{where}: shape {got.shape}, expected {want.shape}"], np.inf
-    g, w = got.astype(np.float64), want.astype(np.float64)
-    if not np.all(np.isfinite(g)):
+    if not np.all(np.isfinite(got)):
         return [f"{where}: holds nan or inf"], np.inf
-    error = hints.rel_error(g, w) if g.size else 0.0
-    if error <= TOLERANCE:
+    error = hints.rel_error(got.astype(np.float64), want.astype(np.float64)) if got.size else 0.0
+    if error <= TOL_VALUE:  # the handout's checker passes the same
         return [], error
     line = f"{where}: differs from the reference (relative error {error:.1e})"
-    if np.abs(w).max() > 0:
-        c = float(g.ravel() @ w.ravel() / (w.ravel() @ w.ravel()))
-        if abs(c - 1) > 1e-6 and hints.close(g, c * w, 1e-6):
-            line += f"; it is the right result times {c:.4g} (a constant factor)"
+    c = hints.constant_factor(got, want)
+    if c is not None:
+        line += f"; it is the right result times {c:.4g} (a constant factor)"
     return [line], error
 
 

@@ -103,11 +103,9 @@ def compare(name: str, got, expected: np.ndarray) -> list[str]:
     idx = np.unravel_index(int(np.argmax(errs)), errs.shape)
     lines = [f"{name}: differs from the recorded value (relative error {errs.max():.1e}); worst element "
              f"{list(map(int, idx))}: yours {float(got[idx]):.6g}, expected {float(expected[idx]):.6g}"]
-    flat, want = got.ravel().astype(np.float64), expected.ravel().astype(np.float64)
-    if np.all(np.isfinite(flat)) and np.abs(want).max() > 0:
-        c = float(flat @ want / (want @ want))
-        if abs(c - 1) > 1e-6 and hints.close(flat, c * want, 1e-6):
-            lines.append(f"    HINT: yours is the expected value times {c:.6g} everywhere: a constant factor")
+    c = hints.constant_factor(got, expected)
+    if c is not None:
+        lines.append(f"    HINT: yours is the expected value times {c:.6g} everywhere: a constant factor")
     return lines
 
 

@@ -52,6 +52,16 @@ def close(a: np.ndarray, b: np.ndarray, tol: float = 1e-6) -> bool:
     return a.shape == b.shape and bool(np.all(np.isfinite(a))) and rel_error(a, b) <= tol
 
 
+def constant_factor(got: np.ndarray, want: np.ndarray) -> float | None:
+    """c when ``got`` is ``c * want`` everywhere (c not 1; the least-squares c, to ``close``'s tolerance), else None.
+    A value task's "yours is the right one times c": a learning rate or a gain applied twice, a mean not taken."""
+    g, w = np.asarray(got, np.float64).ravel(), np.asarray(want, np.float64).ravel()
+    if g.shape != w.shape or not np.all(np.isfinite(g)) or not w.size or np.abs(w).max() == 0:
+        return None
+    c = float(g @ w / (w @ w))
+    return c if abs(c - 1) > 1e-6 and close(g, c * w, 1e-6) else None
+
+
 def rel_errors(a: np.ndarray, b: np.ndarray, floor: float = 1e-6) -> np.ndarray:
     """Elementwise ``|a - b| / max(|a| + |b|, 1e-8, floor * max|b|)``: CS231n's relative error, except that
     elements a million times smaller than the largest are compared to the largest (their central difference
